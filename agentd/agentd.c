@@ -1,0 +1,183 @@
+/* agentd: entry point and verb table. */
+#include <errno.h>
+#include <getopt.h>
+#include <pwd.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <bsd/string.h>
+#include <sodium.h>
+
+#include "agentd.h"
+#include "duration.h"
+
+const char	*dir_opt;
+
+static const struct cmd_entry cmds[] = {
+	{ "serve", "serve [--foreground] [--max-ttl D]", cmd_serve },
+	{ "start", "start [--ttl D] [--key-ttl D] [--label L] [-s|-c|--json]",
+	    cmd_start },
+	{ "add", "add [--session ID] [--lifetime D] KEYFILE...", cmd_add },
+	{ "stop", "stop [--session ID | --all]", cmd_stop },
+	{ "status", "status [--json]", cmd_status },
+	{ "tether", NULL, cmd_tether },
+};
+
+static void
+usage_all(FILE *fp)
+{
+	size_t i;
+
+	fprintf(fp, "usage: agentd [--dir D] VERB [OPTIONS]\n");
+	for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
+		if (cmds[i].usage != NULL)
+			fprintf(fp, "       agentd %s\n", cmds[i].usage);
+	}
+}
+
+void
+usage_for(const char *verb)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
+		if (strcmp(cmds[i].name, verb) == 0 && cmds[i].usage != NULL) {
+			fprintf(stderr, "usage: agentd %s\n", cmds[i].usage);
+			return;
+		}
+	}
+	usage_all(stderr);
+}
+
+void
+die_usage(const char *verb, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "agentd %s: ", verb);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	usage_for(verb);
+	exit(EXIT_USAGE);
+}
+
+int
+parse_duration_opt(const char *verb, const char *opt, const char *val,
+    uint64_t *out)
+{
+	if (duration_parse(val, out) == -1)
+		die_usage(verb, "%s: invalid duration '%s' (examples: 90, 90s, "
+		    "15m, 2h, 1h30m, 7d)", opt, val);
+	if (*out == 0)
+		die_usage(verb, "%s: duration must be positive", opt);
+	return 0;
+}
+
+/* Joins a and b into out; -1 when it does not fit. */
+static int
+join(char *out, size_t len, const char *a, const char *b)
+{
+	if ((size_t)snprintf(out, len, "%s%s", a, b) >= len) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	return 0;
+}
+
+int
+roots_resolve(struct roots *r, char **cause)
+{
+	const char *dir = dir_opt, *v;
+	struct passwd *pw;
+	char buf[PATH_MAX];
+
+	if (dir == NULL && (v = getenv("AGENTD_DIR")) != NULL && *v != '\0')
+		dir = v;
+	if (dir != NULL) {
+		if (dir[0] != '/') {
+			if (getcwd(buf, sizeof(buf)) == NULL ||
+			    strlcat(buf, "/", sizeof(buf)) >= sizeof(buf) ||
+			    strlcat(buf, dir, sizeof(buf)) >= sizeof(buf))
+				goto toolong;
+			dir = buf;
+		}
+		if (join(r->state, sizeof(r->state), dir, "") == -1 ||
+		    join(r->run, sizeof(r->run), dir, "/run") == -1)
+			goto toolong;
+		return 0;
+	}
+	if ((v = getenv("XDG_RUNTIME_DIR")) != NULL && v[0] == '/') {
+		if (join(r->run, sizeof(r->run), v, "/agentd") == -1)
+			goto toolong;
+	} else
+		snprintf(r->run, sizeof(r->run), "/tmp/agentd-%lu",
+		    (unsigned long)geteuid());
+	if ((v = getenv("XDG_STATE_HOME")) != NULL && v[0] == '/') {
+		if (join(r->state, sizeof(r->state), v, "/agentd") == -1)
+			goto toolong;
+		return 0;
+	}
+	if ((v = getenv("HOME")) == NULL || v[0] != '/') {
+		if ((pw = getpwuid(geteuid())) == NULL) {
+			if (asprintf(cause, "cannot find the home directory of "
+			    "uid %lu", (unsigned long)geteuid()) == -1)
+				*cause = NULL;
+			return -1;
+		}
+		v = pw->pw_dir;
+	}
+	if (join(r->state, sizeof(r->state), v, "/.local/state/agentd") == -1)
+		goto toolong;
+	return 0;
+toolong:
+	if (asprintf(cause, "agentd directory path is too long") == -1)
+		*cause = NULL;
+	return -1;
+}
+
+int
+main(int argc, char **argv)
+{
+	size_t i;
+	int argi = 1;
+
+	if (sodium_init() < 0) {
+		fprintf(stderr, "agentd: cannot initialise libsodium\n");
+		return 1;
+	}
+	/* --dir may stand before the verb too: agentd --dir D start. */
+	while (argi < argc && argv[argi][0] == '-') {
+		if (strcmp(argv[argi], "--dir") == 0 && argi + 1 < argc) {
+			dir_opt = argv[argi + 1];
+			argi += 2;
+		} else if (strncmp(argv[argi], "--dir=", 6) == 0) {
+			dir_opt = argv[argi] + 6;
+			argi++;
+		} else if (strcmp(argv[argi], "-h") == 0 ||
+		    strcmp(argv[argi], "--help") == 0) {
+			usage_all(stdout);
+			return 0;
+		} else {
+			fprintf(stderr, "agentd: unknown option '%s'\n",
+			    argv[argi]);
+			usage_all(stderr);
+			return EXIT_USAGE;
+		}
+	}
+	if (argi >= argc) {
+		usage_all(stderr);
+		return EXIT_USAGE;
+	}
+	for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
+		if (strcmp(cmds[i].name, argv[argi]) == 0)
+			return cmds[i].exec(argc - argi, argv + argi);
+	}
+	fprintf(stderr, "agentd: unknown verb '%s'\n", argv[argi]);
+	usage_all(stderr);
+	return EXIT_USAGE;
+}

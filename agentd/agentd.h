@@ -1,0 +1,64 @@
+/* agentd: the supervisor daemon and its client verbs. */
+#ifndef AGENTD_AGENTD_H
+#define AGENTD_AGENTD_H
+
+#include <limits.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include <cJSON.h>
+
+#define EXIT_USAGE	2
+#define LABEL_MAX	256
+#define DEFAULT_TTL	3600
+#define DEFAULT_MAX_TTL	(12 * 3600)
+#define STOP_GRACE_S	5	/* SIGTERM, then SIGKILL after this */
+
+/* The two roots of DESIGN §2, resolved once at start. */
+struct roots {
+	char	run[PATH_MAX];		/* R: control.sock, agentd.pid, sessions/ */
+	char	state[PATH_MAX];	/* S: audit.jsonl */
+};
+
+struct cmd_entry {
+	const char	*name;
+	const char	*usage;		/* NULL: hidden (internal) verb */
+	int		(*exec)(int argc, char **argv);
+};
+
+/* agentd.c */
+extern const char	*dir_opt;	/* --dir, before or after the verb */
+int	 roots_resolve(struct roots *, char **cause);
+void	 usage_for(const char *verb);
+void	 die_usage(const char *verb, const char *fmt, ...)
+	    __attribute__((format(printf, 2, 3), noreturn));
+int	 parse_duration_opt(const char *verb, const char *opt, const char *val,
+	    uint64_t *out);
+
+/* client.c: talking to the daemon. */
+/* Connects to R/control.sock; with autostart, starts `agentd serve` first when
+ * no daemon answers. Returns the fd or -1 with *cause. */
+int	 client_connect(const struct roots *, int autostart, char **cause);
+/* Sends req (a JSON object, consumed) and returns the reply object when it has
+ * "ok": true; otherwise NULL with *cause (the daemon's error text). */
+cJSON	*client_call(const struct roots *, cJSON *req, int autostart,
+	    char **cause);
+
+/* server.c */
+struct serve_opts {
+	uint64_t	max_ttl;
+	int		foreground;
+};
+/* Runs the daemon until SIGTERM/SIGINT. readyfd (-1 if none) gets "ok\n" once
+ * the control socket listens, or the error text if start-up fails. */
+int	 server_run(const struct roots *, const struct serve_opts *, int readyfd);
+
+/* Verbs. */
+int	 cmd_serve(int, char **);
+int	 cmd_start(int, char **);
+int	 cmd_add(int, char **);
+int	 cmd_stop(int, char **);
+int	 cmd_status(int, char **);
+int	 cmd_tether(int, char **);
+
+#endif

@@ -1,0 +1,174 @@
+/* client: how the verbs reach the daemon, starting it when needed. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <bsd/string.h>
+
+#include "agentd.h"
+#include "ctlmsg.h"
+#include "privdir.h"
+
+#define CLIENT_REPLY_TIMEOUT_MS	60000	/* a stop waits up to 2 x 5 s */
+
+static int
+try_connect(const char *run)
+{
+	struct sockaddr_un sun;
+	int fd, saved;
+
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	if ((size_t)snprintf(sun.sun_path, sizeof(sun.sun_path),
+	    "%s/control.sock", run) >= sizeof(sun.sun_path)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
+		return -1;
+	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
+		saved = errno;
+		close(fd);
+		errno = saved;
+		return -1;
+	}
+	return fd;
+}
+
+/* Runs `agentd serve`, which returns once its daemon listens (or failed). */
+static int
+spawn_server(char **cause)
+{
+	char a0[] = "agentd", adir[] = "--dir", aserve[] = "serve";
+	char dir[PATH_MAX], *argv[6];
+	int argc = 0, status;
+	pid_t pid;
+
+	argv[argc++] = a0;
+	if (dir_opt != NULL) {
+		strlcpy(dir, dir_opt, sizeof(dir));
+		argv[argc++] = adir;
+		argv[argc++] = dir;
+	}
+	argv[argc++] = aserve;
+	argv[argc] = NULL;
+	if ((pid = fork()) == -1) {
+		if (asprintf(cause, "fork: %s", strerror(errno)) == -1)
+			*cause = NULL;
+		return -1;
+	}
+	if (pid == 0) {
+		int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+
+		if (null != -1) {
+			dup2(null, STDIN_FILENO);
+			dup2(null, STDOUT_FILENO);
+		}
+		execv("/proc/self/exe", argv);
+		fprintf(stderr, "agentd: cannot run the daemon: %s\n",
+		    strerror(errno));
+		_exit(127);
+	}
+	while (waitpid(pid, &status, 0) == -1) {
+		if (errno != EINTR)
+			break;
+	}
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+		/* `agentd serve` already said why on stderr. */
+		if (asprintf(cause, "could not start the agentd daemon") == -1)
+			*cause = NULL;
+		return -1;
+	}
+	return 0;
+}
+
+int
+client_connect(const struct roots *r, int autostart, char **cause)
+{
+	int fd, dirfd, lockfd;
+
+	if ((fd = try_connect(r->run)) != -1)
+		return fd;
+	if (!autostart || (errno != ENOENT && errno != ECONNREFUSED)) {
+		if (asprintf(cause, "no agentd is running for %s (%s)", r->run,
+		    strerror(errno)) == -1)
+			*cause = NULL;
+		return -1;
+	}
+	if ((dirfd = privdir_path(r->run, PRIVDIR_CREATE, cause)) == -1)
+		return -1;
+	/* Concurrent starters queue here, so exactly one of them spawns. */
+	lockfd = openat(dirfd, "start.lock", O_RDWR | O_CREAT | O_NOFOLLOW |
+	    O_CLOEXEC, 0600);
+	close(dirfd);
+	if (lockfd == -1 || flock(lockfd, LOCK_EX) == -1) {
+		if (asprintf(cause, "%s/start.lock: %s", r->run,
+		    strerror(errno)) == -1)
+			*cause = NULL;
+		if (lockfd != -1)
+			close(lockfd);
+		return -1;
+	}
+	if ((fd = try_connect(r->run)) == -1 && spawn_server(cause) == 0 &&
+	    (fd = try_connect(r->run)) == -1) {
+		if (asprintf(cause, "agentd started but %s/control.sock does "
+		    "not answer: %s", r->run, strerror(errno)) == -1)
+			*cause = NULL;
+	}
+	close(lockfd);
+	return fd;
+}
+
+cJSON *
+client_call(const struct roots *r, cJSON *req, int autostart, char **cause)
+{
+	cJSON *reply = NULL;
+	const char *err;
+	char *text, *body = NULL;
+	size_t bodylen;
+	int fd;
+
+	text = cJSON_PrintUnformatted(req);
+	cJSON_Delete(req);
+	if (text == NULL) {
+		*cause = strdup("out of memory");
+		return NULL;
+	}
+	if ((fd = client_connect(r, autostart, cause)) == -1) {
+		free(text);
+		return NULL;
+	}
+	if (ctlmsg_send(fd, text, strlen(text)) == -1 ||
+	    ctlmsg_recv(fd, &body, &bodylen, CLIENT_REPLY_TIMEOUT_MS) == -1) {
+		if (asprintf(cause, "%s/control.sock: %s", r->run,
+		    errno == ECONNRESET ? "daemon closed the connection" :
+		    strerror(errno)) == -1)
+			*cause = NULL;
+		goto out;
+	}
+	reply = cJSON_ParseWithLength(body, bodylen);
+	if (reply == NULL || !cJSON_IsObject(reply)) {
+		*cause = strdup("malformed reply from the daemon");
+		cJSON_Delete(reply);
+		reply = NULL;
+		goto out;
+	}
+	if (!cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(reply, "ok"))) {
+		err = ctlmsg_get_str(reply, "error");
+		*cause = strdup(err != NULL ? err : "request failed");
+		cJSON_Delete(reply);
+		reply = NULL;
+	}
+out:
+	free(text);
+	free(body);
+	close(fd);
+	return reply;
+}

@@ -1,0 +1,84 @@
+/* agentd status: the daemon's sessions, as a table or a JSON array. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "agentd.h"
+#include "ctlmsg.h"
+#include "duration.h"
+
+int
+cmd_status(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "dir", required_argument, NULL, 'D' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const cJSON *sessions, *s;
+	struct roots roots;
+	cJSON *req, *reply;
+	uint64_t left;
+	char *cause = NULL, *text, rem[32];
+	int ch, json = 0;
+
+	while ((ch = getopt_long(argc, argv, "+h", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'j':
+			json = 1;
+			break;
+		case 'D':
+			dir_opt = optarg;
+			break;
+		case 'h':
+			usage_for("status");
+			return 0;
+		default:
+			usage_for("status");
+			return EXIT_USAGE;
+		}
+	}
+	if (optind != argc)
+		die_usage("status", "unexpected argument '%s'", argv[optind]);
+	if (roots_resolve(&roots, &cause) == -1) {
+		fprintf(stderr, "agentd status: %s\n", cause);
+		return 1;
+	}
+	req = cJSON_CreateObject();
+	cJSON_AddStringToObject(req, "cmd", "status");
+	if ((reply = client_call(&roots, req, 0, &cause)) == NULL) {
+		/* No daemon is a state, not a failure: it has no sessions. */
+		if (json)
+			printf("[]\n");
+		else
+			printf("agentd is not running (%s)\n", cause);
+		free(cause);
+		return 0;
+	}
+	sessions = cJSON_GetObjectItemCaseSensitive(reply, "sessions");
+	if (json) {
+		if ((text = cJSON_PrintUnformatted(sessions)) != NULL)
+			printf("%s\n", text);
+		free(text);
+	} else {
+		printf("%-26s  %-8s  %-9s  %4s  %-20s  %s\n", "SESSION", "STATE",
+		    "REMAINING", "KEYS", "EXPIRES", "LABEL");
+		cJSON_ArrayForEach(s, sessions) {
+			if (ctlmsg_get_uint(s, "remaining_s", 0, UINT64_MAX,
+			    &left) == -1)
+				left = 0;
+			duration_format(left, rem, sizeof(rem));
+			printf("%-26s  %-8s  %-9s  %4d  %-20s  %s\n",
+			    ctlmsg_get_str(s, "session"),
+			    ctlmsg_get_str(s, "state"), rem,
+			    cJSON_GetObjectItemCaseSensitive(s,
+			    "keys_loaded")->valueint,
+			    ctlmsg_get_str(s, "expires_at"),
+			    ctlmsg_get_str(s, "label"));
+		}
+	}
+	cJSON_Delete(reply);
+	return 0;
+}

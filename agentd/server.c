@@ -1,0 +1,580 @@
+/* server: the daemon's start-up, event loop and control socket. */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/file.h>
+#include <sys/resource.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/timerfd.h>
+#include <unistd.h>
+
+#include <bsd/string.h>
+#include <sodium.h>
+
+#include "auditlog.h"
+#include "privdir.h"
+#include "server.h"
+
+#define CONTAINER_OF(p, type, member) \
+	((type *)(void *)((char *)(p) - offsetof(type, member)))
+
+struct server	*server;
+
+void
+log_warn(const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "agentd[%ld]: ", (long)getpid());
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+void
+ev_add(int fd, uint32_t events, struct evh *h)
+{
+	struct epoll_event ev = { .events = events, .data.ptr = h };
+
+	if (epoll_ctl(server->epfd, EPOLL_CTL_ADD, fd, &ev) == -1)
+		log_warn("epoll add fd %d: %s", fd, strerror(errno));
+}
+
+void
+ev_mod(int fd, uint32_t events, struct evh *h)
+{
+	struct epoll_event ev = { .events = events, .data.ptr = h };
+
+	if (epoll_ctl(server->epfd, EPOLL_CTL_MOD, fd, &ev) == -1)
+		log_warn("epoll mod fd %d: %s", fd, strerror(errno));
+}
+
+void
+ev_del(int fd)
+{
+	(void)epoll_ctl(server->epfd, EPOLL_CTL_DEL, fd, NULL);
+}
+
+uint64_t
+now_boot_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_BOOTTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+void
+server_rearm_timer(void)
+{
+	struct itimerspec its;
+	uint64_t next;
+
+	memset(&its, 0, sizeof(its));
+	next = session_deadlines(now_boot_ns());
+	if (next != 0) {
+		its.it_value.tv_sec = (time_t)(next / 1000000000u);
+		its.it_value.tv_nsec = (long)(next % 1000000000u);
+	}
+	if (timerfd_settime(server->timerfd, TFD_TIMER_ABSTIME, &its, NULL) == -1)
+		log_warn("timerfd_settime: %s", strerror(errno));
+}
+
+/* --- control connections ------------------------------------------------ */
+
+static void	ctl_conn_cb(struct evh *, uint32_t);
+
+static void
+ctl_close(struct ctlconn *c)
+{
+	if (!c->closed) {
+		ev_del(c->fd);
+		close(c->fd);
+		c->closed = true;
+	}
+	if (c->refs > 0)
+		return;
+	TAILQ_REMOVE(&server->conns, c, entry);
+	server->nconns--;
+	ctlmsg_in_reset(&c->in);
+	jsonw_free(&c->out);
+	jsonw_free(&c->stopped);
+	free(c);
+}
+
+void
+ctl_unref(struct ctlconn *c)
+{
+	if (--c->refs == 0 && c->closed)
+		ctl_close(c);
+}
+
+static void
+ctl_flush(struct ctlconn *c)
+{
+	ssize_t n;
+
+	while (c->outoff < c->out.len) {
+		n = send(c->fd, c->out.buf + c->outoff, c->out.len - c->outoff,
+		    MSG_NOSIGNAL);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1 && errno == EAGAIN) {
+			ev_mod(c->fd, EPOLLOUT, &c->ev);
+			return;
+		}
+		if (n <= 0) {
+			ctl_close(c);
+			return;
+		}
+		c->outoff += (size_t)n;
+	}
+	ctl_close(c);	/* one request, one reply */
+}
+
+/* Frames the reply in c->out: the length is patched in once it is known. */
+static void
+ctl_send(struct ctlconn *c)
+{
+	size_t len = c->out.len - 4;
+
+	if (c->closed)
+		return;		/* the client left; ctl_unref frees */
+	if (!jsonw_ok(&c->out) || len > CTLMSG_MAX) {
+		jsonw_reset(&c->out);
+		jsonw_raw(&c->out, "\0\0\0\0", 4);
+		jsonw_begin(&c->out);
+		jsonw_bool(&c->out, "ok", false);
+		jsonw_str(&c->out, "error", "reply too large or out of memory");
+		jsonw_end(&c->out);
+		len = c->out.len - 4;
+	}
+	c->out.buf[0] = (char)(len >> 24);
+	c->out.buf[1] = (char)(len >> 16);
+	c->out.buf[2] = (char)(len >> 8);
+	c->out.buf[3] = (char)len;
+	c->outoff = 0;
+	c->replied = true;
+	ctl_flush(c);
+}
+
+void
+ctl_reply_ok(struct ctlconn *c, void (*fields)(struct jsonw *, void *),
+    void *arg)
+{
+	if (c->replied)
+		return;
+	jsonw_reset(&c->out);
+	jsonw_raw(&c->out, "\0\0\0\0", 4);
+	jsonw_begin(&c->out);
+	jsonw_bool(&c->out, "ok", true);
+	if (fields != NULL)
+		fields(&c->out, arg);
+	jsonw_end(&c->out);
+	ctl_send(c);
+}
+
+void
+ctl_reply_error(struct ctlconn *c, const char *fmt, ...)
+{
+	va_list ap;
+	char *msg;
+
+	if (c->replied)
+		return;
+	va_start(ap, fmt);
+	if (vasprintf(&msg, fmt, ap) == -1)
+		msg = NULL;
+	va_end(ap);
+	jsonw_reset(&c->out);
+	jsonw_raw(&c->out, "\0\0\0\0", 4);
+	jsonw_begin(&c->out);
+	jsonw_bool(&c->out, "ok", false);
+	jsonw_str(&c->out, "error", msg != NULL ? msg : "out of memory");
+	jsonw_end(&c->out);
+	free(msg);
+	ctl_send(c);
+}
+
+static void
+ctl_dispatch(struct ctlconn *c)
+{
+	static const struct {
+		const char	*name;
+		void		(*handler)(struct ctlconn *, const cJSON *);
+	} verbs[] = {
+		{ "start", session_start },
+		{ "stop", session_stop_request },
+		{ "add", session_add },
+		{ "add_done", session_add_done },
+	};
+	const char *cmd;
+	cJSON *req;
+	size_t i;
+
+	if ((req = ctlmsg_parse(&c->in)) == NULL) {
+		ctl_reply_error(c, "malformed request: not a JSON object");
+		return;
+	}
+	if ((cmd = ctlmsg_get_str(req, "cmd")) == NULL)
+		ctl_reply_error(c, "malformed request: no \"cmd\" string");
+	else if (strcmp(cmd, "status") == 0)
+		session_status(c);
+	else if (server->shutting_down)
+		ctl_reply_error(c, "agentd is shutting down");
+	else {
+		for (i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++) {
+			if (strcmp(cmd, verbs[i].name) == 0) {
+				verbs[i].handler(c, req);
+				break;
+			}
+		}
+		if (i == sizeof(verbs) / sizeof(verbs[0]))
+			ctl_reply_error(c, "unknown command \"%.64s\"", cmd);
+	}
+	cJSON_Delete(req);
+}
+
+static void
+ctl_conn_cb(struct evh *h, uint32_t events)
+{
+	struct ctlconn *c = CONTAINER_OF(h, struct ctlconn, ev);
+	int r;
+
+	if (c->replied) {
+		if (events & (EPOLLOUT | EPOLLERR | EPOLLHUP))
+			ctl_flush(c);
+		return;
+	}
+	if (c->dispatched) {
+		/* Waiting for a session to answer and the client hung up. */
+		if (events & (EPOLLERR | EPOLLHUP))
+			ctl_close(c);
+		return;
+	}
+	if ((r = ctlmsg_read(c->fd, &c->in)) == 0)
+		return;
+	if (r == -1) {
+		if (errno == EMSGSIZE)
+			ctl_reply_error(c, "request too large (limit %d bytes)",
+			    CTLMSG_MAX);
+		else
+			ctl_close(c);
+		return;
+	}
+	/* One request per connection: stop reading, keep the fd for the reply. */
+	ev_mod(c->fd, 0, &c->ev);
+	c->dispatched = true;
+	ctl_dispatch(c);
+}
+
+static void
+ctl_accept_cb(struct evh *h, uint32_t events)
+{
+	struct ucred cred;
+	socklen_t len = sizeof(cred);
+	struct ctlconn *c;
+	int fd;
+
+	(void)h;
+	(void)events;
+	while ((fd = accept4(server->ctlfd, NULL, NULL,
+	    SOCK_NONBLOCK | SOCK_CLOEXEC)) != -1) {
+		if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == -1 ||
+		    cred.uid != geteuid()) {
+			/* The socket is 0600 in a 0700 dir; this is defence in depth. */
+			log_warn("control: refused a peer of uid %ld",
+			    (long)cred.uid);
+			close(fd);
+			continue;
+		}
+		if (server->nconns >= MAX_CTLCONNS ||
+		    (c = calloc(1, sizeof(*c))) == NULL) {
+			close(fd);
+			continue;
+		}
+		c->fd = fd;
+		c->peer_pid = cred.pid;
+		c->ev.cb = ctl_conn_cb;
+		jsonw_init(&c->out);
+		jsonw_init(&c->stopped);
+		TAILQ_INSERT_TAIL(&server->conns, c, entry);
+		server->nconns++;
+		ev_add(fd, EPOLLIN, &c->ev);
+	}
+}
+
+/* --- signals and timers ------------------------------------------------- */
+
+static void
+begin_shutdown(void)
+{
+	if (server->shutting_down)
+		return;
+	server->shutting_down = true;
+	ev_del(server->ctlfd);
+	close(server->ctlfd);
+	server->ctlfd = -1;
+	(void)unlinkat(server->rundirfd, "control.sock", 0);
+	session_shutdown_all();
+}
+
+static void
+signal_cb(struct evh *h, uint32_t events)
+{
+	struct signalfd_siginfo si;
+
+	(void)h;
+	(void)events;
+	while (read(server->sigfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+		switch (si.ssi_signo) {
+		case SIGTERM:
+		case SIGINT:
+			begin_shutdown();
+			break;
+		default:
+			break;	/* SIGHUP: log reopening comes with rotation */
+		}
+	}
+}
+
+static void
+timer_cb(struct evh *h, uint32_t events)
+{
+	uint64_t expirations;
+
+	(void)h;
+	(void)events;
+	(void)!read(server->timerfd, &expirations, sizeof(expirations));
+	server_rearm_timer();
+}
+
+/* --- start-up ----------------------------------------------------------- */
+
+static int
+find_in_path(const char *name, char *out, size_t len)
+{
+	const char *path = getenv("PATH"), *p, *end;
+	int n;
+
+	if (path == NULL || *path == '\0')
+		path = "/usr/bin:/bin";
+	for (p = path; *p != '\0'; p = *end ? end + 1 : end) {
+		if ((end = strchr(p, ':')) == NULL)
+			end = p + strlen(p);
+		if (end == p)
+			continue;
+		n = snprintf(out, len, "%.*s/%s", (int)(end - p), p, name);
+		if (n > 0 && (size_t)n < len && access(out, X_OK) == 0)
+			return 0;
+	}
+	return -1;
+}
+
+static int
+lock_pidfile(char **cause)
+{
+	char buf[32];
+	ssize_t n;
+	int fd;
+
+	fd = openat(server->rundirfd, "agentd.pid", O_RDWR | O_CREAT |
+	    O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd == -1) {
+		if (asprintf(cause, "%s/agentd.pid: %s", server->roots.run,
+		    strerror(errno)) == -1)
+			*cause = NULL;
+		return -1;
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB) == -1) {
+		n = pread(fd, buf, sizeof(buf) - 1, 0);
+		buf[n > 0 ? n : 0] = '\0';
+		buf[strcspn(buf, "\n")] = '\0';
+		if (asprintf(cause, "agentd already runs for %s (pid %s)",
+		    server->roots.run, buf[0] ? buf : "?") == -1)
+			*cause = NULL;
+		close(fd);
+		errno = EEXIST;
+		return -1;
+	}
+	n = snprintf(buf, sizeof(buf), "%ld\n", (long)getpid());
+	if (ftruncate(fd, 0) == -1 || pwrite(fd, buf, (size_t)n, 0) != n)
+		log_warn("%s/agentd.pid: %s", server->roots.run, strerror(errno));
+	server->pidfilefd = fd;
+	return 0;
+}
+
+static int
+server_init(const struct roots *roots, const struct serve_opts *opts,
+    char **cause)
+{
+	struct auditlog_openinfo info;
+	struct passwd *pw;
+	struct rlimit rl;
+	sigset_t set;
+	ssize_t n;
+	const char *v;
+	char shown[PATH_MAX + 32];
+
+	server->roots = *roots;
+	server->max_ttl = opts->max_ttl;
+	server->ctlfd = server->sigfd = server->timerfd = -1;
+	TAILQ_INIT(&server->sessions);
+	TAILQ_INIT(&server->conns);
+
+	/* Each session holds a few fds; 500 sessions exceed the default 1024. */
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		(void)setrlimit(RLIMIT_NOFILE, &rl);
+	}
+	signal(SIGPIPE, SIG_IGN);
+	if ((n = readlink("/proc/self/exe", server->exe,
+	    sizeof(server->exe) - 1)) == -1) {
+		if (asprintf(cause, "/proc/self/exe: %s", strerror(errno)) == -1)
+			*cause = NULL;
+		return -1;
+	}
+	server->exe[n] = '\0';
+	if ((v = getenv("AGENTD_SSH_AGENT")) != NULL && *v != '\0')
+		strlcpy(server->ssh_agent, v, sizeof(server->ssh_agent));
+	else if (find_in_path("ssh-agent", server->ssh_agent,
+	    sizeof(server->ssh_agent)) == -1) {
+		*cause = strdup("ssh-agent not found in PATH (install "
+		    "openssh-client)");
+		return -1;
+	}
+	if (procinfo_boot_id(server->boot_id) == -1) {
+		if (asprintf(cause, "cannot read the boot id: %s",
+		    strerror(errno)) == -1)
+			*cause = NULL;
+		return -1;
+	}
+	if ((pw = getpwuid(geteuid())) != NULL)
+		strlcpy(server->user, pw->pw_name, sizeof(server->user));
+	else
+		snprintf(server->user, sizeof(server->user), "%lu",
+		    (unsigned long)geteuid());
+	if (gethostname(server->host, sizeof(server->host)) == -1)
+		strlcpy(server->host, "localhost", sizeof(server->host));
+
+	if ((server->statedirfd = privdir_path(roots->state, PRIVDIR_CREATE,
+	    cause)) == -1)
+		return -1;
+	if ((server->rundirfd = privdir_path(roots->run, PRIVDIR_CREATE,
+	    cause)) == -1)
+		return -1;
+	if (lock_pidfile(cause) == -1)
+		return -1;
+	snprintf(shown, sizeof(shown), "%s/sessions", roots->run);
+	if ((server->sessdirfd = privdir_at(server->rundirfd, "sessions",
+	    shown, PRIVDIR_CREATE, cause)) == -1)
+		return -1;
+	if ((server->log = auditlog_open(server->statedirfd, "audit.jsonl",
+	    &info, cause)) == NULL)
+		return -1;
+	if (info.torn)
+		log_warn("%s/audit.jsonl: a torn last line (%lld bytes) was "
+		    "moved to %s", roots->state, (long long)info.torn_bytes,
+		    info.torn_name);
+
+	if ((server->epfd = epoll_create1(EPOLL_CLOEXEC)) == -1)
+		goto sysfail;
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGCHLD);
+	if (sigprocmask(SIG_BLOCK, &set, NULL) == -1 ||
+	    (server->sigfd = signalfd(-1, &set, SFD_NONBLOCK |
+	    SFD_CLOEXEC)) == -1 ||
+	    (server->timerfd = timerfd_create(CLOCK_BOOTTIME, TFD_NONBLOCK |
+	    TFD_CLOEXEC)) == -1)
+		goto sysfail;
+	server->sig_ev.cb = signal_cb;
+	ev_add(server->sigfd, EPOLLIN, &server->sig_ev);
+	server->timer_ev.cb = timer_cb;
+	ev_add(server->timerfd, EPOLLIN, &server->timer_ev);
+
+	if (session_recover(cause) == -1)
+		return -1;
+
+	snprintf(shown, sizeof(shown), "%s/control.sock", roots->run);
+	if ((server->ctlfd = privdir_listen(server->rundirfd, "control.sock",
+	    shown, 1, cause)) == -1)
+		return -1;
+	server->ctl_ev.cb = ctl_accept_cb;
+	ev_add(server->ctlfd, EPOLLIN, &server->ctl_ev);
+	return 0;
+sysfail:
+	if (asprintf(cause, "event loop set-up: %s", strerror(errno)) == -1)
+		*cause = NULL;
+	return -1;
+}
+
+static void
+server_finish(void)
+{
+	if (server->ctlfd != -1)
+		(void)unlinkat(server->rundirfd, "control.sock", 0);
+	if (server->log != NULL)
+		auditlog_close(server->log);
+	if (server->pidfilefd != -1) {
+		(void)unlinkat(server->rundirfd, "agentd.pid", 0);
+		close(server->pidfilefd);
+	}
+}
+
+int
+server_run(const struct roots *roots, const struct serve_opts *opts,
+    int readyfd)
+{
+	static struct server the_server;
+	struct epoll_event evs[64];
+	struct evh *h;
+	char *cause = NULL;
+	int i, n;
+
+	server = &the_server;
+	server->pidfilefd = -1;
+	if (server_init(roots, opts, &cause) == -1) {
+		if (readyfd != -1) {
+			dprintf(readyfd, "%s\n", cause ? cause : "out of memory");
+			close(readyfd);
+		} else
+			fprintf(stderr, "agentd serve: %s\n",
+			    cause ? cause : "out of memory");
+		free(cause);
+		server_finish();
+		return 1;
+	}
+	if (readyfd != -1) {
+		(void)!write(readyfd, "ok\n", 3);
+		close(readyfd);
+	}
+	server_rearm_timer();
+	while (!server->shutting_down || server->nsessions > 0) {
+		n = epoll_wait(server->epfd, evs, 64, -1);
+		if (n == -1) {
+			if (errno == EINTR)
+				continue;
+			log_warn("epoll_wait: %s", strerror(errno));
+			break;
+		}
+		for (i = 0; i < n; i++) {
+			h = evs[i].data.ptr;
+			h->cb(h, evs[i].events);
+		}
+	}
+	server_finish();
+	return 0;
+}

@@ -1,0 +1,173 @@
+/* server: the daemon's internals, shared by server.c, session.c and relay.c.
+ * One process, one epoll loop; every fd registers a struct evh whose callback
+ * runs when it is ready. Signals come through a signalfd, children through
+ * pidfds, deadlines through one timerfd armed at the nearest one. */
+#ifndef AGENTD_SERVER_H
+#define AGENTD_SERVER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <bsd/sys/queue.h>
+#include <sys/types.h>
+#include <time.h>
+
+#include <cJSON.h>
+
+#include "agentd.h"
+#include "agentproto.h"
+#include "ctlmsg.h"
+#include "ids.h"
+#include "jsonw.h"
+#include "procinfo.h"
+
+#define SUN_PATH_MAX	108
+#define MAX_CTLCONNS	1024
+#define MAX_RELAYS	256	/* client connections per session */
+#define MAX_KEYS	256	/* keys tracked per session */
+
+struct evh {
+	void	(*cb)(struct evh *, uint32_t events);
+};
+
+struct ctlconn {
+	TAILQ_ENTRY(ctlconn)	 entry;
+	struct evh		 ev;
+	int			 fd;
+	pid_t			 peer_pid;
+	struct ctlmsg_in	 in;
+	struct jsonw		 out;		/* reply being written */
+	size_t			 outoff;
+	int			 refs;		/* sessions that will answer */
+	bool			 closed;	/* fd gone; freed when refs == 0 */
+	bool			 dispatched;	/* request read, reply pending */
+	bool			 replied;
+	struct jsonw		 stopped;	/* ids for a pending stop */
+	bool			 stop_failed;
+};
+
+enum session_state {
+	SESSION_STARTING,	/* ssh-agent spawned, not yet ready */
+	SESSION_ACTIVE,		/* `created` is durable */
+	SESSION_STOPPING,	/* agent signalled, waiting for it to end */
+};
+
+struct session_key {
+	char		fingerprint[AGENTPROTO_FP_LEN + 1];
+	uint64_t	expires_ns;	/* CLOCK_BOOTTIME */
+};
+
+struct stop_waiter {
+	TAILQ_ENTRY(stop_waiter)	 entry;
+	struct ctlconn			*c;
+};
+
+struct relay;
+
+struct session {
+	TAILQ_ENTRY(session)	 entry;
+	char			 id[IDS_LEN + 1];
+	char			 label[LABEL_MAX];
+	enum session_state	 state;
+	const char		*exit_reason;	/* set when stopping */
+
+	uint64_t		 ttl_s;
+	uint64_t		 key_ttl_s;
+	struct timespec		 created_rt;
+	uint64_t		 deadline_ns;	/* TTL, CLOCK_BOOTTIME */
+	uint64_t		 kill_ns;	/* next escalation, 0 = none */
+	int			 kill_step;
+
+	int			 dirfd;
+	char			 sock_path[SUN_PATH_MAX];
+	char			 up_path[SUN_PATH_MAX];
+
+	pid_t			 tether_pid;
+	int			 tether_pidfd;
+	struct evh		 tether_ev;
+	uint64_t		 tether_start;
+	int			 report_fd;
+	struct evh		 report_ev;
+	char			 report[1024];
+	size_t			 reportlen;
+	int			 agent_status;	/* from "exit N", -1 until then */
+
+	pid_t			 agent_pid;
+	int			 agent_pidfd;
+	uint64_t		 agent_start;
+
+	int			 listen_fd;
+	struct evh		 listen_ev;
+	TAILQ_HEAD(, relay)	 relays;
+	size_t			 nrelays;
+
+	struct session_key	*keys;
+	size_t			 nkeys;
+
+	struct ctlconn		*starter;
+	TAILQ_HEAD(, stop_waiter) waiters;
+};
+
+TAILQ_HEAD(sessions, session);
+
+struct server {
+	struct roots		 roots;
+	uint64_t		 max_ttl;
+	int			 epfd;
+	int			 sigfd;
+	struct evh		 sig_ev;
+	int			 timerfd;
+	struct evh		 timer_ev;
+	int			 ctlfd;
+	struct evh		 ctl_ev;
+	int			 rundirfd;
+	int			 sessdirfd;
+	int			 statedirfd;
+	int			 pidfilefd;
+	struct auditlog		*log;
+	char			 exe[PATH_MAX];
+	char			 ssh_agent[PATH_MAX];
+	char			 boot_id[PROCINFO_BOOTID_LEN + 1];
+	char			 user[64];
+	char			 host[256];
+	struct sessions		 sessions;
+	size_t			 nsessions;
+	TAILQ_HEAD(, ctlconn)	 conns;
+	size_t			 nconns;
+	bool			 shutting_down;
+};
+
+extern struct server	*server;
+
+/* server.c */
+void	 ev_add(int fd, uint32_t events, struct evh *);
+void	 ev_mod(int fd, uint32_t events, struct evh *);
+void	 ev_del(int fd);
+uint64_t now_boot_ns(void);
+void	 server_rearm_timer(void);
+void	 log_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Replies: ok with the fields the writer callback adds (may be NULL). */
+void	 ctl_reply_ok(struct ctlconn *, void (*fields)(struct jsonw *, void *),
+	    void *arg);
+void	 ctl_reply_error(struct ctlconn *, const char *fmt, ...)
+	    __attribute__((format(printf, 2, 3)));
+void	 ctl_unref(struct ctlconn *);
+
+/* session.c */
+void	 session_start(struct ctlconn *, const cJSON *req);
+void	 session_stop_request(struct ctlconn *, const cJSON *req);
+void	 session_add(struct ctlconn *, const cJSON *req);
+void	 session_add_done(struct ctlconn *, const cJSON *req);
+void	 session_status(struct ctlconn *);
+/* Begins ending a session with reason (stopped/...); no-op when stopping. */
+void	 session_end(struct session *, const char *reason);
+/* Runs deadlines that are due; returns the nearest future one (0: none). */
+uint64_t session_deadlines(uint64_t now);
+/* At start: ends what a dead daemon left behind (crashed/supervisor_lost). */
+int	 session_recover(char **cause);
+void	 session_shutdown_all(void);
+
+/* relay.c: the public agent socket, relayed to ssh-agent. */
+void	 relay_accept(struct session *);
+void	 relay_close_all(struct session *);
+
+#endif

@@ -1,0 +1,1044 @@
+/*
+ * session: one ssh-agent per session, from spawn to its one end event.
+ *
+ * agentd forks and execs `ssh-agent -a R/sessions/<id>/upstream/agent.sock
+ * -t KEY_TTL -- agentd tether <our pid>`: ssh-agent's command mode makes the
+ * agent the child of the tether (see tether.c), and the tether is our child,
+ * watched through a pidfd and a pipe. The agent itself is signalled through a
+ * pidfd opened while its parent (the tether) still holds it unreaped.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/pidfd.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <bsd/string.h>
+#include <bsd/unistd.h>
+
+#include "auditlog.h"
+#include "auditread.h"
+#include "duration.h"
+#include "privdir.h"
+#include "server.h"
+#include "timefmt.h"
+
+#define CONTAINER_OF(p, type, member) \
+	((type *)(void *)((char *)(p) - offsetof(type, member)))
+#define NS		1000000000ull
+#define START_TIMEOUT_S	10
+#define ADD_LIST_TIMEOUT_MS 2000
+
+static void	session_finish(struct session *);
+
+static struct session *
+session_find(const char *id)
+{
+	struct session *se;
+
+	if (id == NULL)
+		return NULL;
+	TAILQ_FOREACH(se, &server->sessions, entry) {
+		if (strcmp(se->id, id) == 0)
+			return se;
+	}
+	return NULL;
+}
+
+static const char *
+session_state_name(const struct session *se)
+{
+	switch (se->state) {
+	case SESSION_STARTING:
+		return "starting";
+	case SESSION_ACTIVE:
+		return "active";
+	case SESSION_STOPPING:
+		return "stopping";
+	}
+	return "unknown";
+}
+
+static int64_t
+seconds_since(const struct timespec *t0)
+{
+	struct timespec now;
+	int64_t ns;
+
+	clock_gettime(CLOCK_REALTIME, &now);
+	ns = (int64_t)(now.tv_sec - t0->tv_sec) * (int64_t)NS +
+	    (now.tv_nsec - t0->tv_nsec);
+	return ns < 0 ? 0 : (ns + (int64_t)NS / 2) / (int64_t)NS;	/* nearest */
+}
+
+static void
+session_free(struct session *se)
+{
+	struct stop_waiter *w;
+
+	relay_close_all(se);
+	if (se->listen_fd != -1) {
+		ev_del(se->listen_fd);
+		close(se->listen_fd);
+	}
+	if (se->report_fd != -1) {
+		ev_del(se->report_fd);
+		close(se->report_fd);
+	}
+	if (se->tether_pidfd != -1) {
+		ev_del(se->tether_pidfd);
+		close(se->tether_pidfd);
+	}
+	if (se->agent_pidfd != -1)
+		close(se->agent_pidfd);
+	if (se->dirfd != -1)
+		close(se->dirfd);
+	while ((w = TAILQ_FIRST(&se->waiters)) != NULL) {
+		TAILQ_REMOVE(&se->waiters, w, entry);
+		free(w);
+	}
+	free(se->keys);
+	TAILQ_REMOVE(&server->sessions, se, entry);
+	server->nsessions--;
+	free(se);
+}
+
+/* --- spawning ----------------------------------------------------------- */
+
+static void	report_cb(struct evh *, uint32_t);
+static void	tether_cb(struct evh *, uint32_t);
+
+static int
+session_spawn(struct session *se, char **cause)
+{
+	char a0[] = "ssh-agent", aa[] = "-a", at[] = "-t", aend[] = "--";
+	char atether[] = "tether", path[] = "PATH=/usr/local/bin:/usr/bin:/bin";
+	char key_ttl[24], parent[24];
+	char *argv[10];
+	char *envp[] = { path, NULL };
+	int pfd[2], null, i;
+	sigset_t none;
+	pid_t pid;
+
+	snprintf(key_ttl, sizeof(key_ttl), "%llu",
+	    (unsigned long long)se->key_ttl_s);
+	snprintf(parent, sizeof(parent), "%ld", (long)getpid());
+	i = 0;
+	argv[i++] = a0;
+	argv[i++] = aa;
+	argv[i++] = se->up_path;
+	argv[i++] = at;
+	argv[i++] = key_ttl;
+	argv[i++] = aend;
+	argv[i++] = server->exe;
+	argv[i++] = atether;
+	argv[i++] = parent;
+	argv[i] = NULL;
+
+	if (pipe2(pfd, O_CLOEXEC) == -1)
+		goto fail;
+	if ((pid = fork()) == -1) {
+		close(pfd[0]);
+		close(pfd[1]);
+		goto fail;
+	}
+	if (pid == 0) {
+		/* Child: a clean slate before exec (STYLE.md habit 4). */
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
+		signal(SIGPIPE, SIG_DFL);
+		if ((null = open("/dev/null", O_RDWR)) == -1 ||
+		    dup2(null, STDIN_FILENO) == -1 ||
+		    dup2(pfd[1], STDOUT_FILENO) == -1 ||
+		    dup2(pfd[1], STDERR_FILENO) == -1)
+			_exit(127);
+		closefrom(STDERR_FILENO + 1);
+		execve(server->ssh_agent, argv, envp);
+		dprintf(STDERR_FILENO, "cannot run %s: %s\n", server->ssh_agent,
+		    strerror(errno));
+		_exit(127);
+	}
+	close(pfd[1]);
+	se->tether_pid = pid;
+	/* Not reaped until we wait on it, so the pid cannot be reused here. */
+	if ((se->tether_pidfd = pidfd_open(pid, 0)) == -1) {
+		close(pfd[0]);
+		kill(pid, SIGKILL);
+		(void)waitpid(pid, NULL, 0);
+		goto fail;
+	}
+	se->report_fd = pfd[0];
+	(void)fcntl(se->report_fd, F_SETFL, O_NONBLOCK);
+	se->report_ev.cb = report_cb;
+	ev_add(se->report_fd, EPOLLIN, &se->report_ev);
+	se->tether_ev.cb = tether_cb;
+	ev_add(se->tether_pidfd, EPOLLIN, &se->tether_ev);
+	return 0;
+fail:
+	if (asprintf(cause, "cannot start ssh-agent: %s", strerror(errno)) == -1)
+		*cause = NULL;
+	return -1;
+}
+
+/* --- the created event ---------------------------------------------------- */
+
+static void
+start_reply_fields(struct jsonw *w, void *arg)
+{
+	struct session *se = arg;
+	char expires[TIMEFMT_LEN];
+
+	timefmt_rfc3339_s(se->created_rt.tv_sec + (time_t)se->ttl_s, expires);
+	jsonw_str(w, "session", se->id);
+	jsonw_str(w, "socket", se->sock_path);
+	jsonw_int(w, "agent_pid", se->agent_pid);
+	jsonw_str(w, "label", se->label);
+	jsonw_uint(w, "ttl_s", se->ttl_s);
+	jsonw_uint(w, "key_ttl_s", se->key_ttl_s);
+	jsonw_str(w, "expires_at", expires);
+}
+
+/* Fails the start of se: the client hears why, the agent is ended, no event. */
+static void
+session_abort_start(struct session *se, const char *why)
+{
+	if (se->starter != NULL) {
+		ctl_reply_error(se->starter, "%s", why);
+		ctl_unref(se->starter);
+		se->starter = NULL;
+	}
+	se->state = SESSION_STOPPING;
+	se->exit_reason = NULL;
+	if (se->agent_pidfd != -1)
+		(void)pidfd_send_signal(se->agent_pidfd, SIGTERM, NULL, 0);
+	(void)pidfd_send_signal(se->tether_pidfd, SIGTERM, NULL, 0);
+	se->kill_ns = now_boot_ns() + STOP_GRACE_S * NS;
+	se->kill_step = 0;
+	server_rearm_timer();
+}
+
+static void
+session_ready(struct session *se, pid_t agent)
+{
+	struct jsonw *w;
+	char expires[TIMEFMT_LEN], shown[PATH_MAX + 64], *cause = NULL;
+	pid_t ppid;
+
+	/* The tether holds the agent unreaped; check it is its child anyway. */
+	if (procinfo_stat(agent, &se->agent_start, &ppid) == -1 ||
+	    ppid != se->tether_pid ||
+	    (se->agent_pidfd = pidfd_open(agent, 0)) == -1 ||
+	    procinfo_stat(se->tether_pid, &se->tether_start, NULL) == -1) {
+		session_abort_start(se, "ssh-agent ended while starting");
+		return;
+	}
+	se->agent_pid = agent;
+	snprintf(shown, sizeof(shown), "%s", se->sock_path);
+	if ((se->listen_fd = privdir_listen(se->dirfd, "agent.sock", shown, 0,
+	    &cause)) == -1) {
+		session_abort_start(se, cause ? cause : "cannot listen");
+		free(cause);
+		return;
+	}
+	clock_gettime(CLOCK_REALTIME, &se->created_rt);
+	se->deadline_ns = now_boot_ns() + se->ttl_s * NS;
+	timefmt_rfc3339_s(se->created_rt.tv_sec + (time_t)se->ttl_s, expires);
+
+	w = auditlog_begin(server->log, "created", se->id);
+	jsonw_str(w, "label", se->label);
+	jsonw_uint(w, "uid", geteuid());
+	jsonw_str(w, "user", server->user);
+	jsonw_str(w, "host", server->host);
+	jsonw_int(w, "agent_pid", se->agent_pid);
+	jsonw_uint(w, "ttl_s", se->ttl_s);
+	jsonw_uint(w, "key_ttl_s", se->key_ttl_s);
+	jsonw_str(w, "expires_at", expires);
+	jsonw_str(w, "socket", se->sock_path);
+	/* What a restarted daemon needs to prove a survivor is ours. */
+	jsonw_uint(w, "agent_start", se->agent_start);
+	jsonw_int(w, "tether_pid", se->tether_pid);
+	jsonw_uint(w, "tether_start", se->tether_start);
+	jsonw_str(w, "boot_id", server->boot_id);
+	if (auditlog_commit(server->log, &cause) == -1) {
+		/* Fail closed: no session exists that the log does not show. */
+		char *msg;
+		if (asprintf(&msg, "session not started: audit log: %s",
+		    cause ? cause : "write failed") == -1)
+			msg = NULL;
+		log_warn("%s", msg ? msg : "session not started");
+		session_abort_start(se, msg ? msg : "session not started");
+		free(msg);
+		free(cause);
+		return;
+	}
+	se->state = SESSION_ACTIVE;
+	relay_accept(se);	/* registers the listener */
+	if (se->starter != NULL) {
+		ctl_reply_ok(se->starter, start_reply_fields, se);
+		ctl_unref(se->starter);
+		se->starter = NULL;
+	}
+	server_rearm_timer();
+}
+
+static void
+report_line(struct session *se, char *line)
+{
+	char *end;
+	long v;
+
+	if (strncmp(line, "ready ", 6) == 0 && se->state == SESSION_STARTING &&
+	    se->agent_pid == 0) {
+		errno = 0;
+		v = strtol(line + 6, &end, 10);
+		if (errno == 0 && *end == '\0' && v > 1 && v <= INT_MAX)
+			session_ready(se, (pid_t)v);
+		else
+			session_abort_start(se, "bad report from the tether");
+	} else if (strncmp(line, "exit ", 5) == 0) {
+		errno = 0;
+		v = strtol(line + 5, &end, 10);
+		if (errno == 0 && *end == '\0' && v >= 0 && v <= INT_MAX)
+			se->agent_status = (int)v;
+	}
+}
+
+/* Reads the tether's pipe; returns 0 at EOF. Lines that are not ours are
+ * ssh-agent's own messages: kept for the error a failed start reports. */
+static int
+report_read(struct session *se)
+{
+	char *nl, *line;
+	ssize_t n;
+
+	for (;;) {
+		n = read(se->report_fd, se->report + se->reportlen,
+		    sizeof(se->report) - 1 - se->reportlen);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1)
+			return errno == EAGAIN ? 1 : 0;
+		if (n == 0)
+			return 0;
+		se->reportlen += (size_t)n;
+		se->report[se->reportlen] = '\0';
+		line = se->report;
+		while ((nl = strchr(line, '\n')) != NULL) {
+			*nl = '\0';
+			if (strncmp(line, "ready ", 6) == 0 ||
+			    strncmp(line, "exit ", 5) == 0) {
+				report_line(se, line);
+				memmove(line, nl + 1, strlen(nl + 1) + 1);
+				se->reportlen = strlen(se->report);
+				continue;
+			}
+			*nl = '\n';
+			line = nl + 1;
+		}
+		if (se->reportlen == sizeof(se->report) - 1)
+			se->reportlen = (size_t)(line - se->report);
+	}
+}
+
+static void
+report_cb(struct evh *h, uint32_t events)
+{
+	struct session *se = CONTAINER_OF(h, struct session, report_ev);
+
+	(void)events;
+	if (report_read(se) == 0) {
+		ev_del(se->report_fd);
+		close(se->report_fd);
+		se->report_fd = -1;
+	}
+}
+
+static void
+tether_cb(struct evh *h, uint32_t events)
+{
+	struct session *se = CONTAINER_OF(h, struct session, tether_ev);
+	siginfo_t si;
+	char msg[sizeof(se->report) + 64];
+
+	(void)events;
+	memset(&si, 0, sizeof(si));
+	if (waitid((idtype_t)P_PIDFD, (id_t)se->tether_pidfd, &si,
+	    WEXITED | WNOHANG) == -1 || si.si_pid == 0)
+		return;
+	ev_del(se->tether_pidfd);
+	if (se->report_fd != -1) {
+		(void)report_read(se);	/* it has exited: the rest is there */
+		ev_del(se->report_fd);
+		close(se->report_fd);
+		se->report_fd = -1;
+	}
+	if (se->state == SESSION_STARTING) {
+		se->report[strcspn(se->report, "\n")] = '\0';
+		snprintf(msg, sizeof(msg), "ssh-agent failed to start%s%s",
+		    se->report[0] ? ": " : "", se->report);
+		if (se->starter != NULL) {
+			ctl_reply_error(se->starter, "%s", msg);
+			ctl_unref(se->starter);
+			se->starter = NULL;
+		}
+	} else if (se->agent_status == -1 && se->agent_pidfd != -1) {
+		/* The tether was killed: the agent must not linger on its own. */
+		(void)pidfd_send_signal(se->agent_pidfd, SIGKILL, NULL, 0);
+		se->agent_status = si.si_code == CLD_EXITED ?
+		    (si.si_status & 0xff) << 8 : si.si_status & 0x7f;
+	}
+	session_finish(se);
+}
+
+/* --- ending --------------------------------------------------------------- */
+
+static void
+stop_reply_fields(struct jsonw *w, void *arg)
+{
+	struct ctlconn *c = arg;
+
+	jsonw_array_begin(w, "stopped");
+	if (c->stopped.len > 0)
+		jsonw_raw(w, c->stopped.buf, c->stopped.len);
+	jsonw_array_end(w);
+}
+
+static void
+session_finish(struct session *se)
+{
+	struct stop_waiter *wt;
+	struct ctlconn *c;
+	struct jsonw *w;
+	const char *event = "stopped";
+	char *cause = NULL;
+	int st = se->agent_status;
+	bool logged = false;
+
+	relay_close_all(se);
+	if (se->created_rt.tv_sec != 0) {
+		if (se->exit_reason == NULL)
+			event = "crashed";
+		w = auditlog_begin(server->log, event, se->id);
+		if (se->exit_reason != NULL)
+			jsonw_str(w, "exit_reason", se->exit_reason);
+		else if (st != -1 && WIFEXITED(st))
+			jsonw_str(w, "exit_reason", "agent_exited");
+		else
+			jsonw_str(w, "exit_reason", "agent_killed");
+		jsonw_int(w, "duration_s", seconds_since(&se->created_rt));
+		if (se->exit_reason == NULL && st != -1 && WIFEXITED(st))
+			jsonw_int(w, "exit_code", WEXITSTATUS(st));
+		else if (se->exit_reason == NULL && st != -1) {
+			jsonw_int(w, "signal", WTERMSIG(st));
+			jsonw_bool(w, "core_dumped", WCOREDUMP(st) != 0);
+		}
+		if (auditlog_commit(server->log, &cause) == -1) {
+			/* The next start reports it as supervisor_lost. */
+			log_warn("session %s: %s event not written: %s", se->id,
+			    event, cause ? cause : "?");
+			free(cause);
+		} else
+			logged = true;
+	}
+	if (privdir_remove(server->sessdirfd, se->id, &cause) == -1) {
+		log_warn("%s", cause ? cause : "cannot remove session directory");
+		free(cause);
+	}
+	while ((wt = TAILQ_FIRST(&se->waiters)) != NULL) {
+		TAILQ_REMOVE(&se->waiters, wt, entry);
+		c = wt->c;
+		free(wt);
+		if (logged)
+			jsonw_str(&c->stopped, NULL, se->id);
+		else
+			c->stop_failed = true;
+		if (c->refs == 1) {
+			if (c->stop_failed)
+				ctl_reply_error(c, "session %s ended but its "
+				    "event could not be written", se->id);
+			else
+				ctl_reply_ok(c, stop_reply_fields, c);
+		}
+		ctl_unref(c);
+	}
+	session_free(se);
+	server_rearm_timer();
+}
+
+void
+session_end(struct session *se, const char *reason)
+{
+	if (se->state == SESSION_STOPPING)
+		return;
+	if (se->state == SESSION_STARTING) {
+		session_abort_start(se, "agentd is shutting down");
+		return;
+	}
+	se->state = SESSION_STOPPING;
+	se->exit_reason = reason;
+	relay_close_all(se);
+	if (se->listen_fd != -1) {
+		ev_del(se->listen_fd);
+		close(se->listen_fd);
+		se->listen_fd = -1;
+	}
+	(void)pidfd_send_signal(se->agent_pidfd, SIGTERM, NULL, 0);
+	se->kill_ns = now_boot_ns() + STOP_GRACE_S * NS;
+	se->kill_step = 0;
+	server_rearm_timer();
+}
+
+void
+session_shutdown_all(void)
+{
+	struct session *se, *tmp;
+
+	TAILQ_FOREACH_SAFE(se, &server->sessions, entry, tmp)
+		session_end(se, "supervisor_shutdown");
+}
+
+uint64_t
+session_deadlines(uint64_t now)
+{
+	struct session *se, *tmp;
+	uint64_t next = 0, t;
+
+	TAILQ_FOREACH_SAFE(se, &server->sessions, entry, tmp) {
+		if (se->state == SESSION_ACTIVE && se->deadline_ns <= now)
+			session_end(se, "ttl_expired");
+		else if (se->state != SESSION_ACTIVE && se->kill_ns != 0 &&
+		    se->kill_ns <= now) {
+			/* SIGTERM was not enough: SIGKILL the agent, then the tether. */
+			if (se->kill_step == 0 && se->agent_pidfd != -1) {
+				(void)pidfd_send_signal(se->agent_pidfd, SIGKILL,
+				    NULL, 0);
+				se->kill_ns = now + STOP_GRACE_S * NS;
+			} else {
+				(void)pidfd_send_signal(se->tether_pidfd,
+				    SIGKILL, NULL, 0);
+				se->kill_ns = 0;
+			}
+			se->kill_step++;
+		}
+		t = se->state == SESSION_ACTIVE ? se->deadline_ns : se->kill_ns;
+		if (t != 0 && (next == 0 || t < next))
+			next = t;
+	}
+	return next;
+}
+
+/* --- control requests ----------------------------------------------------- */
+
+void
+session_start(struct ctlconn *c, const cJSON *req)
+{
+	struct session *se;
+	const cJSON *item;
+	const char *label = "";
+	uint64_t ttl = DEFAULT_TTL, key_ttl;
+	char *cause = NULL, shown[PATH_MAX + 64];
+	int n1, n2;
+
+	if (cJSON_GetObjectItemCaseSensitive(req, "ttl_s") != NULL &&
+	    ctlmsg_get_uint(req, "ttl_s", 1, DURATION_MAX, &ttl) == -1) {
+		ctl_reply_error(c, "ttl_s: must be a positive integer");
+		return;
+	}
+	if (ttl > server->max_ttl)
+		ttl = server->max_ttl;
+	key_ttl = ttl;
+	if (cJSON_GetObjectItemCaseSensitive(req, "key_ttl_s") != NULL &&
+	    ctlmsg_get_uint(req, "key_ttl_s", 1, DURATION_MAX, &key_ttl) == -1) {
+		ctl_reply_error(c, "key_ttl_s: must be a positive integer");
+		return;
+	}
+	if (key_ttl > ttl)
+		key_ttl = ttl;	/* no key may outlive its session */
+	if ((item = cJSON_GetObjectItemCaseSensitive(req, "label")) != NULL) {
+		if (!cJSON_IsString(item) ||
+		    strlen(item->valuestring) >= LABEL_MAX) {
+			ctl_reply_error(c, "label: must be a string of less "
+			    "than %d bytes", LABEL_MAX);
+			return;
+		}
+		label = item->valuestring;
+	}
+	if ((se = calloc(1, sizeof(*se))) == NULL) {
+		ctl_reply_error(c, "out of memory");
+		return;
+	}
+	se->dirfd = se->listen_fd = se->report_fd = -1;
+	se->tether_pidfd = se->agent_pidfd = -1;
+	se->agent_status = -1;
+	TAILQ_INIT(&se->relays);
+	TAILQ_INIT(&se->waiters);
+	strlcpy(se->label, label, sizeof(se->label));
+	se->ttl_s = ttl;
+	se->key_ttl_s = key_ttl;
+	ids_new(se->id);
+	TAILQ_INSERT_TAIL(&server->sessions, se, entry);
+	server->nsessions++;
+
+	n1 = snprintf(se->sock_path, sizeof(se->sock_path),
+	    "%s/sessions/%s/agent.sock", server->roots.run, se->id);
+	n2 = snprintf(se->up_path, sizeof(se->up_path),
+	    "%s/sessions/%s/upstream/agent.sock", server->roots.run, se->id);
+	if (n1 < 0 || n2 < 0 || (size_t)n2 >= sizeof(se->up_path)) {
+		ctl_reply_error(c, "%s: runtime directory path too long for a "
+		    "unix socket (%zu bytes max)", server->roots.run,
+		    sizeof(se->up_path) - 1);
+		session_free(se);
+		return;
+	}
+	snprintf(shown, sizeof(shown), "%s/sessions/%s", server->roots.run,
+	    se->id);
+	if ((se->dirfd = privdir_at(server->sessdirfd, se->id, shown,
+	    PRIVDIR_CREATE | PRIVDIR_EXCL, &cause)) == -1)
+		goto fail;
+	snprintf(shown, sizeof(shown), "%s/sessions/%s/upstream",
+	    server->roots.run, se->id);
+	if ((n1 = privdir_at(se->dirfd, "upstream", shown,
+	    PRIVDIR_CREATE | PRIVDIR_EXCL, &cause)) == -1)
+		goto fail_dir;
+	close(n1);
+	if (session_spawn(se, &cause) == -1)
+		goto fail_dir;
+	se->state = SESSION_STARTING;
+	se->kill_ns = now_boot_ns() + START_TIMEOUT_S * NS;
+	se->starter = c;
+	c->refs++;
+	server_rearm_timer();
+	return;
+fail_dir:
+	(void)privdir_remove(server->sessdirfd, se->id, NULL);
+fail:
+	ctl_reply_error(c, "%s", cause ? cause : "out of memory");
+	free(cause);
+	session_free(se);
+}
+
+void
+session_stop_request(struct ctlconn *c, const cJSON *req)
+{
+	struct session *se, *tmp;
+	struct stop_waiter *w;
+	const char *id = ctlmsg_get_str(req, "session");
+	bool all = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(req, "all"));
+	int n = 0;
+
+	if (!all && id == NULL) {
+		ctl_reply_error(c, "stop: name a session or all");
+		return;
+	}
+	if (!all && ((se = session_find(id)) == NULL ||
+	    se->state == SESSION_STARTING)) {
+		ctl_reply_error(c, "no active session %.64s", id);
+		return;
+	}
+	TAILQ_FOREACH_SAFE(se, &server->sessions, entry, tmp) {
+		if ((!all && strcmp(se->id, id) != 0) ||
+		    se->state == SESSION_STARTING)
+			continue;
+		if ((w = calloc(1, sizeof(*w))) == NULL)
+			continue;
+		w->c = c;
+		c->refs++;
+		TAILQ_INSERT_TAIL(&se->waiters, w, entry);
+		n++;
+	}
+	if (n == 0) {
+		ctl_reply_ok(c, stop_reply_fields, c);
+		return;
+	}
+	/* Ending may finish a session at once: end them after queueing all. */
+	TAILQ_FOREACH_SAFE(se, &server->sessions, entry, tmp) {
+		if (!TAILQ_EMPTY(&se->waiters) && se->state == SESSION_ACTIVE)
+			session_end(se, "requested");
+	}
+}
+
+static uint64_t
+session_remaining_s(const struct session *se)
+{
+	uint64_t now = now_boot_ns();
+
+	return se->deadline_ns > now ? (se->deadline_ns - now) / NS : 0;
+}
+
+struct add_reply {
+	struct session	*se;
+	uint64_t	 lifetime;
+};
+
+static void
+add_reply_fields(struct jsonw *w, void *arg)
+{
+	struct add_reply *r = arg;
+
+	jsonw_str(w, "session", r->se->id);
+	jsonw_str(w, "socket", r->se->sock_path);
+	jsonw_uint(w, "lifetime_s", r->lifetime);
+}
+
+static struct session *
+active_session(struct ctlconn *c, const cJSON *req)
+{
+	const char *id = ctlmsg_get_str(req, "session");
+	struct session *se = session_find(id);
+
+	if (id == NULL)
+		ctl_reply_error(c, "no session named (use --session or "
+		    "AGENTD_SESSION)");
+	else if (se == NULL || se->state != SESSION_ACTIVE)
+		ctl_reply_error(c, "no active session %.64s", id);
+	else
+		return se;
+	return NULL;
+}
+
+void
+session_add(struct ctlconn *c, const cJSON *req)
+{
+	struct add_reply r;
+	uint64_t want, left;
+
+	if ((r.se = active_session(c, req)) == NULL)
+		return;
+	want = r.se->key_ttl_s;
+	if (cJSON_GetObjectItemCaseSensitive(req, "lifetime_s") != NULL &&
+	    ctlmsg_get_uint(req, "lifetime_s", 1, DURATION_MAX, &want) == -1) {
+		ctl_reply_error(c, "lifetime_s: must be a positive integer");
+		return;
+	}
+	if ((left = session_remaining_s(r.se)) == 0) {
+		ctl_reply_error(c, "session %s expires in less than a second",
+		    r.se->id);
+		return;
+	}
+	r.lifetime = want < left ? want : left;
+	ctl_reply_ok(c, add_reply_fields, &r);
+}
+
+static bool
+fingerprint_claimed(const cJSON *fps, const char *fp)
+{
+	const cJSON *item;
+
+	cJSON_ArrayForEach(item, fps) {
+		if (cJSON_IsString(item) && strcmp(item->valuestring, fp) == 0)
+			return true;
+	}
+	return false;
+}
+
+struct loaded {
+	struct agentproto_key	*keys;
+	bool			*logged;
+	size_t			 n;
+};
+
+static void
+add_done_fields(struct jsonw *w, void *arg)
+{
+	struct loaded *l = arg;
+	size_t i;
+
+	jsonw_array_begin(w, "loaded");
+	for (i = 0; i < l->n; i++) {
+		if (!l->logged[i])
+			continue;
+		jsonw_object_begin(w, NULL);
+		jsonw_str(w, "fingerprint", l->keys[i].fingerprint);
+		jsonw_str(w, "key_type", l->keys[i].type);
+		jsonw_object_end(w);
+	}
+	jsonw_array_end(w);
+}
+
+/*
+ * After `agentd add` ran ssh-add: ask the agent what it holds and write
+ * key_loaded for the keys the client added (claimed by fingerprint) and for
+ * keys we had not seen. The log records what the agent really holds, not
+ * what a client says. (The auditing relay will see adds directly.)
+ */
+void
+session_add_done(struct ctlconn *c, const cJSON *req)
+{
+	struct session *se;
+	struct loaded l = { NULL, NULL, 0 };
+	struct session_key *k;
+	const cJSON *fps;
+	struct jsonw *w;
+	uint64_t lifetime = 0, now;
+	size_t i, j;
+	bool claimed, known;
+	char *cause = NULL;
+
+	if ((se = active_session(c, req)) == NULL)
+		return;
+	fps = cJSON_GetObjectItemCaseSensitive(req, "fingerprints");
+	if (ctlmsg_get_uint(req, "lifetime_s", 1, DURATION_MAX, &lifetime) == -1 ||
+	    (fps != NULL && !cJSON_IsArray(fps))) {
+		ctl_reply_error(c, "add_done: lifetime_s and fingerprints "
+		    "required");
+		return;
+	}
+	if (agentproto_list(se->up_path, ADD_LIST_TIMEOUT_MS, &l.keys, &l.n,
+	    &cause) == -1) {
+		ctl_reply_error(c, "%s", cause ? cause : "agent query failed");
+		free(cause);
+		return;
+	}
+	if (l.n > 0 && (l.logged = calloc(l.n, sizeof(*l.logged))) == NULL) {
+		ctl_reply_error(c, "out of memory");
+		free(l.keys);
+		return;
+	}
+	now = now_boot_ns();
+	for (i = 0; i < l.n; i++) {
+		claimed = fingerprint_claimed(fps, l.keys[i].fingerprint);
+		for (j = 0, known = false; j < se->nkeys && !known; j++)
+			known = strcmp(se->keys[j].fingerprint,
+			    l.keys[i].fingerprint) == 0;
+		if (!claimed && known)
+			continue;
+		w = auditlog_begin(server->log, "key_loaded", se->id);
+		jsonw_str(w, "fingerprint", l.keys[i].fingerprint);
+		jsonw_str(w, "key_type", l.keys[i].type);
+		if (claimed)
+			jsonw_uint(w, "lifetime_s", lifetime);
+		else
+			jsonw_null(w, "lifetime_s");	/* not added by us */
+		jsonw_bool(w, "confirm", false);
+		if (auditlog_commit(server->log, &cause) == -1) {
+			ctl_reply_error(c, "audit log: %s", cause ? cause : "?");
+			free(cause);
+			goto out;
+		}
+		l.logged[i] = true;
+		if (!known && se->nkeys < MAX_KEYS &&
+		    (k = reallocarray(se->keys, se->nkeys + 1,
+		    sizeof(*k))) != NULL) {
+			se->keys = k;
+			j = se->nkeys++;
+			strlcpy(k[j].fingerprint, l.keys[i].fingerprint,
+			    sizeof(k[j].fingerprint));
+			k[j].expires_ns = now + lifetime * NS;
+		}
+	}
+	ctl_reply_ok(c, add_done_fields, &l);
+out:
+	free(l.keys);
+	free(l.logged);
+}
+
+static void
+status_fields(struct jsonw *w, void *arg)
+{
+	struct session *se;
+	char created[TIMEFMT_LEN], expires[TIMEFMT_LEN];
+
+	(void)arg;
+	jsonw_int(w, "pid", getpid());
+	jsonw_array_begin(w, "sessions");
+	TAILQ_FOREACH(se, &server->sessions, entry) {
+		if (se->state == SESSION_STARTING)
+			continue;
+		timefmt_rfc3339_s(se->created_rt.tv_sec, created);
+		timefmt_rfc3339_s(se->created_rt.tv_sec + (time_t)se->ttl_s,
+		    expires);
+		jsonw_object_begin(w, NULL);
+		jsonw_str(w, "session", se->id);
+		jsonw_str(w, "label", se->label);
+		jsonw_str(w, "state", session_state_name(se));
+		jsonw_int(w, "agent_pid", se->agent_pid);
+		jsonw_str(w, "socket", se->sock_path);
+		jsonw_str(w, "created_at", created);
+		jsonw_str(w, "expires_at", expires);
+		jsonw_uint(w, "ttl_s", se->ttl_s);
+		jsonw_uint(w, "key_ttl_s", se->key_ttl_s);
+		jsonw_uint(w, "remaining_s", session_remaining_s(se));
+		jsonw_uint(w, "keys_loaded", se->nkeys);
+		jsonw_object_end(w);
+	}
+	jsonw_array_end(w);
+}
+
+void
+session_status(struct ctlconn *c)
+{
+	ctl_reply_ok(c, status_fields, NULL);
+}
+
+/* --- recovery after a dead daemon ----------------------------------------- */
+
+struct lost {
+	char		id[IDS_LEN + 1];
+	struct timespec	created;
+	uint64_t	ttl_s;
+	pid_t		pid[2];		/* agent, tether */
+	uint64_t	start[2];
+	char		boot_id[PROCINFO_BOOTID_LEN + 1];
+};
+
+static int64_t
+json_int(const cJSON *obj, const char *key)
+{
+	uint64_t v;
+
+	if (ctlmsg_get_uint(obj, key, 0, INT64_MAX, &v) == -1)
+		return -1;
+	return (int64_t)v;
+}
+
+/* Ends pid if it is provably the process we started (same boot, same start
+ * time), waiting up to the stop grace for SIGTERM, then SIGKILL. */
+static void
+kill_if_ours(const struct lost *l, int i)
+{
+	struct pollfd pfd;
+	uint64_t start;
+	int fd;
+
+	if (l->pid[i] <= 1 || strcmp(l->boot_id, server->boot_id) != 0)
+		return;
+	if ((fd = pidfd_open(l->pid[i], 0)) == -1)
+		return;
+	/* Checked after pidfd_open: the fd now pins this very process. */
+	if (procinfo_stat(l->pid[i], &start, NULL) == 0 &&
+	    start == l->start[i]) {
+		(void)pidfd_send_signal(fd, SIGTERM, NULL, 0);
+		pfd.fd = fd;
+		pfd.events = POLLIN;
+		if (poll(&pfd, 1, STOP_GRACE_S * 1000) == 0)
+			(void)pidfd_send_signal(fd, SIGKILL, NULL, 0);
+		log_warn("session %s: ended a survivor, pid %ld", l->id,
+		    (long)l->pid[i]);
+	}
+	close(fd);
+}
+
+static int
+lost_add(struct lost **v, size_t *n, size_t *cap, const cJSON *ev,
+    const char *id)
+{
+	struct lost *l, *nv;
+	const char *ts = ctlmsg_get_str(ev, "ts"), *boot;
+	int64_t x;
+
+	if (*n == *cap) {
+		*cap = *cap ? *cap * 2 : 16;
+		if ((nv = reallocarray(*v, *cap, sizeof(**v))) == NULL)
+			return -1;
+		*v = nv;
+	}
+	l = &(*v)[(*n)++];
+	memset(l, 0, sizeof(*l));
+	strlcpy(l->id, id, sizeof(l->id));
+	if (ts != NULL)
+		(void)timefmt_parse(ts, &l->created);
+	l->ttl_s = (x = json_int(ev, "ttl_s")) > 0 ? (uint64_t)x : 0;
+	l->pid[0] = (pid_t)json_int(ev, "agent_pid");
+	l->pid[1] = (pid_t)json_int(ev, "tether_pid");
+	l->start[0] = (uint64_t)json_int(ev, "agent_start");
+	l->start[1] = (uint64_t)json_int(ev, "tether_start");
+	if ((boot = ctlmsg_get_str(ev, "boot_id")) != NULL)
+		strlcpy(l->boot_id, boot, sizeof(l->boot_id));
+	return 0;
+}
+
+int
+session_recover(char **cause)
+{
+	struct auditread *rd;
+	struct auditread_line ln;
+	struct lost *lost = NULL, *l;
+	size_t nlost = 0, cap = 0, i;
+	const char *id, *event;
+	struct timespec now;
+	struct jsonw *w;
+	struct dirent *de;
+	cJSON *ev;
+	DIR *d;
+	int fd, dfd;
+	int64_t dur;
+
+	if ((fd = openat(server->statedirfd, "audit.jsonl", O_RDONLY |
+	    O_CLOEXEC | O_NOFOLLOW)) == -1 || (rd = auditread_open(fd)) == NULL) {
+		if (asprintf(cause, "%s/audit.jsonl: %s", server->roots.state,
+		    strerror(errno)) == -1)
+			*cause = NULL;
+		if (fd != -1)
+			close(fd);
+		return -1;
+	}
+	/* One pass over the log: the sessions with a created and no end. */
+	while (auditread_next(rd, &ln) == 1) {
+		if (memmem(ln.buf, ln.len, "\"event\":\"created\"", 17) == NULL &&
+		    memmem(ln.buf, ln.len, "\"event\":\"stopped\"", 17) == NULL &&
+		    memmem(ln.buf, ln.len, "\"event\":\"crashed\"", 17) == NULL)
+			continue;
+		if ((ev = cJSON_ParseWithLength(ln.buf, ln.len)) == NULL)
+			continue;
+		event = ctlmsg_get_str(ev, "event");
+		id = ctlmsg_get_str(ev, "session");
+		if (event != NULL && id != NULL && ids_valid(id)) {
+			if (strcmp(event, "created") == 0) {
+				if (lost_add(&lost, &nlost, &cap, ev, id) == -1) {
+					cJSON_Delete(ev);
+					break;
+				}
+			} else {
+				for (i = 0; i < nlost; i++) {
+					if (strcmp(lost[i].id, id) == 0) {
+						lost[i] = lost[--nlost];
+						break;
+					}
+				}
+			}
+		}
+		cJSON_Delete(ev);
+	}
+	auditread_free(rd);
+	close(fd);
+
+	clock_gettime(CLOCK_REALTIME, &now);
+	for (i = 0; i < nlost; i++) {
+		l = &lost[i];
+		kill_if_ours(l, 1);
+		kill_if_ours(l, 0);
+		(void)privdir_remove(server->sessdirfd, l->id, NULL);
+		/* The end is unknown: count until now, or the TTL if it passed. */
+		dur = now.tv_sec - l->created.tv_sec;
+		if (l->ttl_s > 0 && dur > (int64_t)l->ttl_s)
+			dur = (int64_t)l->ttl_s;
+		w = auditlog_begin(server->log, "crashed", l->id);
+		jsonw_str(w, "exit_reason", "supervisor_lost");
+		jsonw_int(w, "duration_s", dur < 0 ? 0 : dur);
+		if (auditlog_commit(server->log, cause) == -1) {
+			free(lost);
+			return -1;
+		}
+	}
+	free(lost);
+
+	/* Directories of sessions that never got their created event. */
+	if ((dfd = dup(server->sessdirfd)) != -1 && (d = fdopendir(dfd)) != NULL) {
+		while ((de = readdir(d)) != NULL) {
+			if (ids_valid(de->d_name))
+				(void)privdir_remove(server->sessdirfd,
+				    de->d_name, NULL);
+		}
+		closedir(d);
+	} else if (dfd != -1)
+		close(dfd);
+	return 0;
+}

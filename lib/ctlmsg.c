@@ -1,0 +1,190 @@
+/* ctlmsg: length-prefixed JSON messages. See ctlmsg.h. */
+#include <errno.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ctlmsg.h"
+
+int
+ctlmsg_read(int fd, struct ctlmsg_in *in)
+{
+	ssize_t n;
+
+	while (in->hdrlen < sizeof(in->hdr)) {
+		n = read(fd, in->hdr + in->hdrlen, sizeof(in->hdr) - in->hdrlen);
+		if (n == 0) {
+			errno = ECONNRESET;
+			return -1;
+		}
+		if (n == -1)
+			return (errno == EAGAIN || errno == EINTR) ? 0 : -1;
+		in->hdrlen += (size_t)n;
+		if (in->hdrlen < sizeof(in->hdr))
+			continue;
+		in->bodylen = (uint32_t)in->hdr[0] << 24 |
+		    (uint32_t)in->hdr[1] << 16 | (uint32_t)in->hdr[2] << 8 |
+		    in->hdr[3];
+		if (in->bodylen == 0 || in->bodylen > CTLMSG_MAX) {
+			errno = EMSGSIZE;
+			return -1;
+		}
+		if ((in->body = malloc(in->bodylen + 1)) == NULL)
+			return -1;
+		in->have = 0;
+	}
+	while (in->have < in->bodylen) {
+		n = read(fd, in->body + in->have, in->bodylen - in->have);
+		if (n == 0) {
+			errno = ECONNRESET;
+			return -1;
+		}
+		if (n == -1)
+			return (errno == EAGAIN || errno == EINTR) ? 0 : -1;
+		in->have += (size_t)n;
+	}
+	in->body[in->bodylen] = '\0';
+	return 1;
+}
+
+void
+ctlmsg_in_reset(struct ctlmsg_in *in)
+{
+	free(in->body);
+	memset(in, 0, sizeof(*in));
+}
+
+cJSON *
+ctlmsg_parse(const struct ctlmsg_in *in)
+{
+	cJSON *obj;
+
+	obj = cJSON_ParseWithLengthOpts(in->body, in->bodylen + 1, NULL, 1);
+	if (obj != NULL && !cJSON_IsObject(obj)) {
+		cJSON_Delete(obj);
+		obj = NULL;
+	}
+	return obj;
+}
+
+static int
+write_all(int fd, const void *buf, size_t len)
+{
+	const char *p = buf;
+	ssize_t n;
+
+	while (len > 0) {
+		n = write(fd, p, len);
+		if (n == -1) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN) {
+				struct pollfd pfd = { .fd = fd, .events = POLLOUT };
+				(void)poll(&pfd, 1, -1);
+				continue;
+			}
+			return -1;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+int
+ctlmsg_send(int fd, const char *json, size_t len)
+{
+	unsigned char hdr[4];
+
+	if (len == 0 || len > CTLMSG_MAX) {
+		errno = EMSGSIZE;
+		return -1;
+	}
+	hdr[0] = (unsigned char)(len >> 24);
+	hdr[1] = (unsigned char)(len >> 16);
+	hdr[2] = (unsigned char)(len >> 8);
+	hdr[3] = (unsigned char)len;
+	if (write_all(fd, hdr, sizeof(hdr)) == -1)
+		return -1;
+	return write_all(fd, json, len);
+}
+
+static long long
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int
+ctlmsg_recv(int fd, char **out, size_t *outlen, int timeout_ms)
+{
+	struct ctlmsg_in in;
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+	long long deadline = now_ms() + timeout_ms;
+	int r, wait;
+
+	memset(&in, 0, sizeof(in));
+	for (;;) {
+		wait = -1;
+		if (timeout_ms >= 0) {
+			long long left = deadline - now_ms();
+			if (left <= 0) {
+				ctlmsg_in_reset(&in);
+				errno = ETIMEDOUT;
+				return -1;
+			}
+			wait = (int)left;
+		}
+		r = poll(&pfd, 1, wait);
+		if (r == -1 && errno != EINTR) {
+			ctlmsg_in_reset(&in);
+			return -1;
+		}
+		if (r <= 0)
+			continue;
+		r = ctlmsg_read(fd, &in);
+		if (r == -1) {
+			int saved = errno;
+			ctlmsg_in_reset(&in);
+			errno = saved;
+			return -1;
+		}
+		if (r == 1)
+			break;
+	}
+	*out = in.body;
+	*outlen = in.bodylen;
+	return 0;
+}
+
+int
+ctlmsg_get_uint(const cJSON *obj, const char *key, uint64_t min, uint64_t max,
+    uint64_t *out)
+{
+	const cJSON *item = cJSON_GetObjectItemCaseSensitive(obj, key);
+	double d;
+
+	if (!cJSON_IsNumber(item))
+		return -1;
+	d = item->valuedouble;
+	/* Doubles are exact below 2^53, far above any value we accept. */
+	if (!(d >= 0 && d <= 9007199254740992.0) || d != (double)(uint64_t)d)
+		return -1;
+	if ((uint64_t)d < min || (uint64_t)d > max)
+		return -1;
+	*out = (uint64_t)d;
+	return 0;
+}
+
+const char *
+ctlmsg_get_str(const cJSON *obj, const char *key)
+{
+	const cJSON *item = cJSON_GetObjectItemCaseSensitive(obj, key);
+
+	return cJSON_IsString(item) ? item->valuestring : NULL;
+}

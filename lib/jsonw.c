@@ -1,0 +1,275 @@
+/* jsonw: ordered JSON object writer with exact integers. See jsonw.h. */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "jsonw.h"
+
+void
+jsonw_init(struct jsonw *w)
+{
+	memset(w, 0, sizeof(*w));
+}
+
+void
+jsonw_free(struct jsonw *w)
+{
+	if (w->buf != NULL)
+		sodium_memzero(w->buf, w->cap);
+	free(w->buf);
+	jsonw_init(w);
+}
+
+void
+jsonw_reset(struct jsonw *w)
+{
+	w->len = 0;
+	w->failed = false;
+	w->need_comma = false;
+}
+
+bool
+jsonw_ok(const struct jsonw *w)
+{
+	return !w->failed;
+}
+
+static int
+jsonw_reserve(struct jsonw *w, size_t more)
+{
+	size_t	 want, ncap;
+	char	*nbuf;
+
+	if (w->failed)
+		return -1;
+	if (more > SIZE_MAX / 2 - w->len - 1) {
+		w->failed = true;
+		return -1;
+	}
+	want = w->len + more + 1;
+	if (want <= w->cap)
+		return 0;
+	ncap = w->cap ? w->cap : 256;
+	while (ncap < want)
+		ncap *= 2;
+	/* Not realloc: the old buffer may hold secrets in a relay, wipe it. */
+	if ((nbuf = malloc(ncap)) == NULL) {
+		w->failed = true;
+		return -1;
+	}
+	if (w->buf != NULL) {
+		memcpy(nbuf, w->buf, w->len);
+		sodium_memzero(w->buf, w->cap);
+		free(w->buf);
+	}
+	w->buf = nbuf;
+	w->cap = ncap;
+	return 0;
+}
+
+void
+jsonw_raw(struct jsonw *w, const char *bytes, size_t len)
+{
+	if (jsonw_reserve(w, len) == -1)
+		return;
+	memcpy(w->buf + w->len, bytes, len);
+	w->len += len;
+	w->buf[w->len] = '\0';
+}
+
+static void
+jsonw_putc(struct jsonw *w, char c)
+{
+	jsonw_raw(w, &c, 1);
+}
+
+/* Length of the valid UTF-8 sequence at s (1..4), or 0 when it is invalid. */
+static size_t
+utf8_valid_len(const unsigned char *s, size_t n)
+{
+	unsigned char c = s[0];
+	size_t need, i;
+	uint32_t cp;
+
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xc2 && c <= 0xdf) {
+		need = 2;
+		cp = c & 0x1f;
+	} else if (c >= 0xe0 && c <= 0xef) {
+		need = 3;
+		cp = c & 0x0f;
+	} else if (c >= 0xf0 && c <= 0xf4) {
+		need = 4;
+		cp = c & 0x07;
+	} else
+		return 0;
+	if (n < need)
+		return 0;
+	for (i = 1; i < need; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = (cp << 6) | (s[i] & 0x3f);
+	}
+	if ((need == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
+	    (need == 4 && (cp < 0x10000 || cp > 0x10ffff)))
+		return 0;
+	return need;
+}
+
+void
+jsonw_quote(struct jsonw *w, const char *val, size_t len)
+{
+	static const char hex[] = "0123456789abcdef";
+	const unsigned char *s = (const unsigned char *)val;
+	size_t i = 0, run, n;
+	char esc[6];
+
+	jsonw_putc(w, '"');
+	while (i < len) {
+		/* Copy the longest run of bytes that need no escaping at once. */
+		for (run = i; run < len && s[run] >= 0x20 && s[run] < 0x7f &&
+		    s[run] != '"' && s[run] != '\\'; run++)
+			;
+		if (run > i) {
+			jsonw_raw(w, val + i, run - i);
+			i = run;
+			continue;
+		}
+		if (s[i] == '"' || s[i] == '\\') {
+			esc[0] = '\\';
+			esc[1] = (char)s[i];
+			jsonw_raw(w, esc, 2);
+			i++;
+		} else if (s[i] == '\n') {
+			jsonw_raw(w, "\\n", 2);
+			i++;
+		} else if (s[i] < 0x20 || s[i] == 0x7f) {
+			memcpy(esc, "\\u00", 4);
+			esc[4] = hex[s[i] >> 4];
+			esc[5] = hex[s[i] & 0xf];
+			jsonw_raw(w, esc, 6);
+			i++;
+		} else if ((n = utf8_valid_len(s + i, len - i)) > 0) {
+			jsonw_raw(w, val + i, n);
+			i += n;
+		} else {
+			jsonw_raw(w, "\xef\xbf\xbd", 3);	/* U+FFFD */
+			i++;
+		}
+	}
+	jsonw_putc(w, '"');
+}
+
+static void
+jsonw_key(struct jsonw *w, const char *key)
+{
+	if (w->need_comma)
+		jsonw_putc(w, ',');
+	w->need_comma = true;
+	if (key != NULL) {
+		jsonw_quote(w, key, strlen(key));
+		jsonw_putc(w, ':');
+	}
+}
+
+void
+jsonw_begin(struct jsonw *w)
+{
+	jsonw_object_begin(w, NULL);
+}
+
+void
+jsonw_end(struct jsonw *w)
+{
+	jsonw_object_end(w);
+}
+
+void
+jsonw_object_begin(struct jsonw *w, const char *key)
+{
+	jsonw_key(w, key);
+	jsonw_putc(w, '{');
+	w->need_comma = false;
+}
+
+void
+jsonw_object_end(struct jsonw *w)
+{
+	jsonw_putc(w, '}');
+	w->need_comma = true;
+}
+
+void
+jsonw_array_begin(struct jsonw *w, const char *key)
+{
+	jsonw_key(w, key);
+	jsonw_putc(w, '[');
+	w->need_comma = false;
+}
+
+void
+jsonw_array_end(struct jsonw *w)
+{
+	jsonw_putc(w, ']');
+	w->need_comma = true;
+}
+
+void
+jsonw_strn(struct jsonw *w, const char *key, const char *val, size_t len)
+{
+	jsonw_key(w, key);
+	jsonw_quote(w, val, len);
+}
+
+void
+jsonw_str(struct jsonw *w, const char *key, const char *val)
+{
+	if (val == NULL) {
+		jsonw_null(w, key);
+		return;
+	}
+	jsonw_strn(w, key, val, strlen(val));
+}
+
+void
+jsonw_int(struct jsonw *w, const char *key, int64_t val)
+{
+	char num[24];
+	int n;
+
+	jsonw_key(w, key);
+	n = snprintf(num, sizeof(num), "%" PRId64, val);
+	jsonw_raw(w, num, (size_t)n);
+}
+
+void
+jsonw_uint(struct jsonw *w, const char *key, uint64_t val)
+{
+	char num[24];
+	int n;
+
+	jsonw_key(w, key);
+	n = snprintf(num, sizeof(num), "%" PRIu64, val);
+	jsonw_raw(w, num, (size_t)n);
+}
+
+void
+jsonw_bool(struct jsonw *w, const char *key, bool val)
+{
+	jsonw_key(w, key);
+	if (val)
+		jsonw_raw(w, "true", 4);
+	else
+		jsonw_raw(w, "false", 5);
+}
+
+void
+jsonw_null(struct jsonw *w, const char *key)
+{
+	jsonw_key(w, key);
+	jsonw_raw(w, "null", 4);
+}

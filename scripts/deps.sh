@@ -1,0 +1,21 @@
+#!/bin/sh
+# Installs the Debian packages agentd needs when any is missing, so that
+# `make demo` and `make check` work on a fresh bookworm machine. Quick (one
+# dpkg-query per package) when everything is present.
+set -eu
+pkgs="build-essential pkg-config libsodium-dev libcjson-dev libbsd-dev check
+openssh-client openssh-server jq procps util-linux"
+missing=
+for p in $pkgs; do
+	dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null | grep -qx installed ||
+		missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+if [ "$(id -u)" -eq 0 ]; then sudo=; elif command -v sudo >/dev/null; then sudo=sudo; else
+	echo "deps: missing packages:$missing (as root: apt-get install$missing)" >&2
+	exit 1
+fi
+echo "deps: installing$missing" >&2
+$sudo apt-get update -qq >&2
+# shellcheck disable=SC2086
+DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends $missing >&2
