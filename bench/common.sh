@@ -1,0 +1,62 @@
+# Shared set-up for bench/*.sh: a private AGENTD_DIR, the agentd binary, and
+# a cleanup trap that ends everything the benchmark started, by pid.
+set -eu
+
+BENCH=$(cd "$(dirname "$0")" && pwd)
+ROOT=$(cd "$BENCH/.." && pwd)
+if [ -z "${AGENTD:-}" ]; then
+	AGENTD=$ROOT/build/bin/agentd
+	[ -x "$AGENTD" ] || make -C "$ROOT" >&2
+fi
+[ -x "$AGENTD" ] || { echo "no agentd binary at $AGENTD" >&2; exit 1; }
+for tool in ssh-agent ssh-add python3 flock jq; do
+	command -v "$tool" >/dev/null || { echo "bench needs $tool" >&2; exit 1; }
+done
+
+unset AGENTD_SESSION SSH_AUTH_SOCK XDG_RUNTIME_DIR XDG_STATE_HOME
+AGENTD_DIR=$(mktemp -d /tmp/agentd-bench.XXXXXX)
+chmod 700 "$AGENTD_DIR"
+export AGENTD_DIR AGENTD
+WORK=$(mktemp -d /tmp/agentd-bench-work.XXXXXX)
+LOG=$AGENTD_DIR/audit.jsonl
+
+daemon_pid() {
+	cat "$AGENTD_DIR/run/agentd.pid" 2>/dev/null || true
+}
+
+# SIGTERM to the daemon, then wait for its pidfile lock (released at exit).
+stop_daemon() {
+	local pid
+	pid=$(daemon_pid)
+	[ -n "$pid" ] || return 0
+	kill -TERM "$pid" 2>/dev/null || return 0
+	flock -w 15 "$AGENTD_DIR/run/agentd.pid" true 2>/dev/null ||
+		echo "warning: daemon $pid did not exit within 15 s" >&2
+}
+
+# Any ssh-agent/tether the audit log names that still runs from our directory.
+kill_leftovers() {
+	local pid n=0
+	[ -f "$LOG" ] || return 0
+	for pid in $(jq -r 'select(.event == "created") | .agent_pid, .tether_pid' "$LOG" 2>/dev/null); do
+		if tr '\0' ' ' 2>/dev/null < "/proc/$pid/cmdline" | grep -qF "$AGENTD_DIR"; then
+			kill -KILL "$pid" 2>/dev/null && n=$((n + 1)) || true
+		fi
+	done
+	[ $n -eq 0 ] || echo "warning: killed $n leftover agent/tether process(es)" >&2
+}
+
+cleanup() {
+	local rc=$?
+	trap - EXIT INT TERM
+	stop_daemon
+	kill_leftovers
+	rm -rf "$AGENTD_DIR" "$WORK"
+	exit $rc
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+machine() {
+	echo "machine: nproc=$(nproc), kernel $(uname -r), $(ssh -V 2>&1)"
+}

@@ -1,0 +1,25 @@
+# 50 concurrent `agentd start` (the first one starts the daemon): 50 distinct
+# 0700 directories, 50 created events, seq without gaps, chain intact.
+. "$(dirname "$0")/lib.sh"
+
+pids=
+for i in $(seq 1 50); do
+	"$AGENTD" start --ttl 10m --label "c$i" --json >"$WORK/out.$i" 2>"$WORK/err.$i" &
+	pids="$pids $!"
+done
+failed=0
+for p in $pids; do wait "$p" || failed=$((failed + 1)); done
+[ $failed -eq 0 ] || fail "$failed starts failed: $(cat "$WORK"/err.* | sort | uniq -c)"
+ids=$(cat "$WORK"/out.* | jq -r .session | sort -u)
+[ "$(echo "$ids" | wc -l)" -eq 50 ] || fail "expected 50 distinct sessions"
+for id in $ids; do
+	d=$AGENTD_DIR/run/sessions/$id
+	[ "$(stat -c '%a %U' "$d")" = "700 $(id -un)" ] || fail "$d: $(stat -c '%a %U' "$d")"
+done
+[ "$(count_events '.event == "created"')" -eq 50 ] || fail "expected 50 created events"
+[ "$(jq -r .session "$LOG" | sort -u | wc -l)" -eq 50 ] || fail "created events not distinct"
+verify_chain >/dev/null
+"$AGENTD" stop --all | grep -c '^stopped ' | grep -qx 50 || fail "stop --all did not stop 50"
+[ "$(count_events '.event == "stopped" and .exit_reason == "requested"')" -eq 50 ] || fail "expected 50 stopped"
+[ -z "$(ls "$AGENTD_DIR/run/sessions")" ] || fail "session directories left behind"
+verify_chain >/dev/null

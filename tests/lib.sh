@@ -1,0 +1,101 @@
+# Shared helpers for the integration tests: sourced by tests/it_*.sh.
+# Each test runs the real agentd, ssh-agent, ssh-add and ssh-keygen under a
+# private AGENTD_DIR and cleans up every process it started, by pid.
+set -eu
+
+: "${AGENTD:?AGENTD must name the agentd binary}"
+TESTS=$(cd "$(dirname "$0")" && pwd)
+AGENTD_DIR=$(mktemp -d /tmp/agentd-it.XXXXXX)
+export AGENTD_DIR
+unset AGENTD_SESSION SSH_AUTH_SOCK XDG_RUNTIME_DIR XDG_STATE_HOME
+LOG=$AGENTD_DIR/audit.jsonl
+WORK=$(mktemp -d /tmp/agentd-it-work.XXXXXX)	# keys live outside AGENTD_DIR
+EXTRA_PIDS=
+
+fail() {
+	echo "FAIL: $*" >&2
+	exit 1
+}
+
+note() {
+	echo "  $*"
+}
+
+# Stops the daemon (SIGTERM) and waits for it: its pidfile lock is released
+# when it exits, so flock returns then (no kill -0 on a zombie).
+stop_daemon() {
+	local pid
+	pid=$(cat "$AGENTD_DIR/run/agentd.pid" 2>/dev/null) || return 0
+	[ -n "$pid" ] || return 0
+	kill -TERM "$pid" 2>/dev/null || return 0
+	flock -w 20 "$AGENTD_DIR/run/agentd.pid" true 2>/dev/null || true
+}
+
+# Every ssh-agent the log says we started and that still runs from our
+# directory is killed by pid (a leftover here is also a test failure).
+kill_our_agents() {
+	local pid
+	[ -f "$LOG" ] || return 0
+	for pid in $(jq -r 'select(.event == "created") | .agent_pid, .tether_pid' "$LOG" 2>/dev/null); do
+		if { tr "\\0" " " < "/proc/$pid/cmdline"; } 2>/dev/null | grep -qF "$AGENTD_DIR"; then
+			kill -KILL "$pid" 2>/dev/null || true
+		fi
+	done
+}
+
+cleanup() {
+	local rc=$?
+	stop_daemon
+	kill_our_agents
+	for p in $EXTRA_PIDS; do kill -KILL "$p" 2>/dev/null || true; done
+	rm -rf "$AGENTD_DIR" "$WORK"
+	exit $rc
+}
+trap cleanup EXIT
+
+# Waits until a log line matches the jq filter (a boolean), up to $2 s.
+wait_event() {
+	local filter=$1 secs=${2:-10} i=0
+	until [ -n "$(jq -c "select($filter)" "$LOG" 2>/dev/null | head -n 1)" ]; do
+		i=$((i + 1))
+		[ $i -le $((secs * 20)) ] || fail "no event matching '$filter' within ${secs}s"
+		sleep 0.05
+	done
+}
+
+# Number of log lines matching a jq filter.
+count_events() {
+	jq -c "select($1)" "$LOG" | wc -l
+}
+
+# The chain: seq 1..n without gaps, prev = BLAKE2b-256 of the previous line.
+verify_chain() {
+	python3 "$TESTS/verify_chain.py" "${1:-$LOG}" || fail "audit chain broken"
+}
+
+# True while pid runs and is not a zombie.
+alive() {
+	local st
+	st=$(awk '{ print $3 }' "/proc/$1/stat" 2>/dev/null) || return 1
+	[ -n "$st" ] && [ "$st" != Z ] && [ "$st" != X ]
+}
+
+# Waits up to $2 s for pid to be gone. Not our child: poll its /proc state.
+wait_gone() {
+	local pid=$1 secs=${2:-15} i=0
+	while alive "$pid"; do
+		i=$((i + 1))
+		[ $i -le $((secs * 10)) ] || return 1
+		sleep 0.1
+	done
+}
+
+newkey() {	# newkey NAME [type] -> $WORK/NAME
+	ssh-keygen -q -t "${2:-ed25519}" -N '' -C "it-$1" -f "$WORK/$1"
+}
+
+# True when some log line matches the jq filter SEL and every such line
+# satisfies COND (jq 1.6's -e looks only at the last input, so slurp).
+has_event() {
+	jq -se "[.[] | select($1)] | length > 0 and all(.[]; $2)" "$LOG" >/dev/null
+}
