@@ -47,6 +47,12 @@ cleanup() {
 	local rc=$?
 	stop_daemon
 	kill_our_agents
+	# The daemon's stderr is agentd.log: sanitizer reports land there.
+	if grep -qE "ERROR: (Address|Leak)Sanitizer|runtime error:" "$AGENTD_DIR/agentd.log" 2>/dev/null; then
+		echo "FAIL: sanitizer report from the daemon:" >&2
+		cat "$AGENTD_DIR/agentd.log" >&2
+		rc=1
+	fi
 	for p in $EXTRA_PIDS; do kill -KILL "$p" 2>/dev/null || true; done
 	rm -rf "$AGENTD_DIR" "$WORK"
 	exit $rc
