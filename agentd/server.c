@@ -438,6 +438,7 @@ server_init(const struct roots *roots, const struct serve_opts *opts,
 		(void)setrlimit(RLIMIT_NOFILE, &rl);
 	}
 	signal(SIGPIPE, SIG_IGN);
+	signal(SIGXFSZ, SIG_IGN);	/* a full log is an error to report, not death */
 	if ((n = readlink("/proc/self/exe", server->exe,
 	    sizeof(server->exe) - 1)) == -1) {
 		if (asprintf(cause, "/proc/self/exe: %s", strerror(errno)) == -1)

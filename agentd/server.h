@@ -69,6 +69,7 @@ struct session {
 	char			 label[LABEL_MAX];
 	enum session_state	 state;
 	const char		*exit_reason;	/* set when stopping */
+	bool			 created_logged; /* an end event is owed */
 
 	uint64_t		 ttl_s;
 	uint64_t		 key_ttl_s;
@@ -103,7 +104,8 @@ struct session {
 	struct session_key	*keys;
 	size_t			 nkeys;
 
-	struct ctlconn		*starter;
+	struct ctlconn		*starter;	/* answered when ready or gone */
+	char			*abort_msg;	/* why a start failed */
 	TAILQ_HEAD(, stop_waiter) waiters;
 };
 

@@ -106,6 +106,7 @@ session_free(struct session *se)
 		free(w);
 	}
 	free(se->keys);
+	free(se->abort_msg);
 	TAILQ_REMOVE(&server->sessions, se, entry);
 	server->nsessions--;
 	free(se);
@@ -206,15 +207,13 @@ start_reply_fields(struct jsonw *w, void *arg)
 	jsonw_str(w, "expires_at", expires);
 }
 
-/* Fails the start of se: the client hears why, the agent is ended, no event. */
+/* Fails the start of se: the agent is ended, no event is written, and the
+ * client hears why once nothing of the session is left (session_finish). */
 static void
 session_abort_start(struct session *se, const char *why)
 {
-	if (se->starter != NULL) {
-		ctl_reply_error(se->starter, "%s", why);
-		ctl_unref(se->starter);
-		se->starter = NULL;
-	}
+	if (se->abort_msg == NULL)
+		se->abort_msg = strdup(why);
 	se->state = SESSION_STOPPING;
 	se->exit_reason = NULL;
 	if (se->agent_pidfd != -1)
@@ -233,10 +232,10 @@ session_ready(struct session *se, pid_t agent)
 	pid_t ppid;
 
 	/* The tether holds the agent unreaped; check it is its child anyway. */
-	if (procinfo_stat(agent, &se->agent_start, &ppid) == -1 ||
+	if (procinfo_stat(agent, &se->agent_start, &ppid, NULL) == -1 ||
 	    ppid != se->tether_pid ||
 	    (se->agent_pidfd = pidfd_open(agent, 0)) == -1 ||
-	    procinfo_stat(se->tether_pid, &se->tether_start, NULL) == -1) {
+	    procinfo_stat(se->tether_pid, &se->tether_start, NULL, NULL) == -1) {
 		session_abort_start(se, "ssh-agent ended while starting");
 		return;
 	}
@@ -279,6 +278,7 @@ session_ready(struct session *se, pid_t agent)
 		free(cause);
 		return;
 	}
+	se->created_logged = true;
 	se->state = SESSION_ACTIVE;
 	relay_accept(se);	/* registers the listener */
 	if (se->starter != NULL) {
@@ -380,15 +380,11 @@ tether_cb(struct evh *h, uint32_t events)
 		close(se->report_fd);
 		se->report_fd = -1;
 	}
-	if (se->state == SESSION_STARTING) {
+	if (se->state == SESSION_STARTING && se->abort_msg == NULL) {
 		se->report[strcspn(se->report, "\n")] = '\0';
 		snprintf(msg, sizeof(msg), "ssh-agent failed to start%s%s",
 		    se->report[0] ? ": " : "", se->report);
-		if (se->starter != NULL) {
-			ctl_reply_error(se->starter, "%s", msg);
-			ctl_unref(se->starter);
-			se->starter = NULL;
-		}
+		se->abort_msg = strdup(msg);
 	} else if (se->agent_status == -1 && se->agent_pidfd != -1) {
 		/* The tether was killed: the agent must not linger on its own. */
 		(void)pidfd_send_signal(se->agent_pidfd, SIGKILL, NULL, 0);
@@ -423,7 +419,7 @@ session_finish(struct session *se)
 	bool logged = false;
 
 	relay_close_all(se);
-	if (se->created_rt.tv_sec != 0) {
+	if (se->created_logged) {
 		if (se->exit_reason == NULL)
 			event = "crashed";
 		w = auditlog_begin(server->log, event, se->id);
@@ -451,6 +447,12 @@ session_finish(struct session *se)
 	if (privdir_remove(server->sessdirfd, se->id, &cause) == -1) {
 		log_warn("%s", cause ? cause : "cannot remove session directory");
 		free(cause);
+	}
+	if (se->starter != NULL) {
+		ctl_reply_error(se->starter, "%s", se->abort_msg != NULL ?
+		    se->abort_msg : "session not started");
+		ctl_unref(se->starter);
+		se->starter = NULL;
 	}
 	while ((wt = TAILQ_FIRST(&se->waiters)) != NULL) {
 		TAILQ_REMOVE(&se->waiters, wt, entry);
@@ -906,15 +908,17 @@ kill_if_ours(const struct lost *l, int i)
 {
 	struct pollfd pfd;
 	uint64_t start;
+	char state;
 	int fd;
 
 	if (l->pid[i] <= 1 || strcmp(l->boot_id, server->boot_id) != 0)
 		return;
 	if ((fd = pidfd_open(l->pid[i], 0)) == -1)
 		return;
-	/* Checked after pidfd_open: the fd now pins this very process. */
-	if (procinfo_stat(l->pid[i], &start, NULL) == 0 &&
-	    start == l->start[i]) {
+	/* Checked after pidfd_open: the fd now pins this very process. A zombie
+	 * (not yet reaped by init) holds nothing and is left alone. */
+	if (procinfo_stat(l->pid[i], &start, NULL, &state) == 0 &&
+	    start == l->start[i] && state != 'Z' && state != 'X') {
 		(void)pidfd_send_signal(fd, SIGTERM, NULL, 0);
 		pfd.fd = fd;
 		pfd.events = POLLIN;

@@ -25,7 +25,7 @@ read_small(const char *path, char *buf, size_t len)
 }
 
 int
-procinfo_stat(pid_t pid, uint64_t *starttime, pid_t *ppid)
+procinfo_stat(pid_t pid, uint64_t *starttime, pid_t *ppid, char *state)
 {
 	char path[64], buf[1024], *p, *end;
 	unsigned long long v;
@@ -47,6 +47,8 @@ procinfo_stat(pid_t pid, uint64_t *starttime, pid_t *ppid)
 		errno = 0;
 		v = strtoull(p, &end, 10);
 		if (field == 3) {	/* state is a letter, not a number */
+			if (state != NULL)
+				*state = *p;
 			while (*p != ' ' && *p != '\0')
 				p++;
 			continue;

@@ -1,0 +1,32 @@
+# Fail closed: when `created` cannot be made durable (the log hits a file size
+# limit), `agentd start` is refused with a clear error, no agent or directory
+# is left, the log stays valid, and starts work again once space returns.
+. "$(dirname "$0")/lib.sh"
+
+command -v prlimit >/dev/null || { note "no prlimit: skipped"; exit 0; }
+# The daemon inherits the limit from the start that spawns it (1 KiB blocks).
+(ulimit -S -f 2; "$AGENTD" start --ttl 10m >/dev/null)
+daemon=$(cat "$AGENTD_DIR/run/agentd.pid")
+ok=1 rc=0
+for i in 1 2 3 4 5 6; do
+	err=$("$AGENTD" start --ttl 10m 2>&1 >/dev/null) || { rc=$?; break; }
+	ok=$((ok + 1))
+done
+[ $rc -eq 1 ] || fail "start never failed with the log at its size limit"
+echo "$err" | grep -q "session not started: audit log" || fail "unclear error: $err"
+[ "$(echo "$err" | wc -l)" -eq 1 ] || fail "error is not one line: $err"
+note "after $ok sessions: $err"
+[ "$(count_events '.event == "created"')" -eq $ok ] || fail "log does not hold exactly the $ok started sessions"
+[ "$(ls "$AGENTD_DIR/run/sessions" | wc -l)" -eq $ok ] || fail "a refused session left its directory"
+[ "$("$AGENTD" status --json | jq length)" -eq $ok ] || fail "daemon lists a refused session"
+verify_chain >/dev/null
+# Every agent still running belongs to a logged session.
+agents=$(pgrep -f "^ssh-agent -a $AGENTD_DIR/" | wc -l)
+[ "$agents" -eq $ok ] || fail "$agents ssh-agents run for $ok logged sessions"
+
+prlimit --pid "$daemon" --fsize=unlimited
+eval "$("$AGENTD" start --ttl 10m)" >/dev/null || fail "start after space returned"
+ssh-add -l >/dev/null 2>&1 || [ $? -eq 1 ] || fail "new session's agent does not answer"
+"$AGENTD" stop --all >/dev/null
+[ "$(count_events '.event == "created"')" -eq "$(count_events '.event == "stopped"')" ] || fail "unpaired events"
+verify_chain >/dev/null
