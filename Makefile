@@ -41,22 +41,27 @@ LIB_OBJ    = $(LIB_SRC:%.c=$(BUILD)/%.o)
 AGENTD_OBJ = $(AGENTD_SRC:%.c=$(BUILD)/%.o)
 TEST_BIN   = $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 
-.PHONY: all check unit integration sanitize demo install clean bench
+.PHONY: all check unit integration sanitize demo install clean bench fuzz
 all: $(BUILD)/bin/agentd
 
+# Quiet by default; `make V=1` shows the commands.
+Q = $(if $(V),,@)
 $(BUILD)/%.o: %.c $(BUILD)/config.mk
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+	$(if $(V),,@echo "  CC      $<")
+	$(Q)$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
 $(BUILD)/libagentd.a: $(LIB_OBJ)
-	rm -f $@ && ar rcs $@ $^
+	$(Q)rm -f $@ && ar rcs $@ $^
 
 $(BUILD)/bin/agentd: $(AGENTD_OBJ) $(BUILD)/libagentd.a
 	@mkdir -p $(@D)
-	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+	$(if $(V),,@echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
 $(BUILD)/tests/%: $(BUILD)/tests/%.o $(BUILD)/libagentd.a
-	$(CC) $(LDFLAGS) -o $@ $^ $(CHECK_LIBS) $(PKG_LIBS)
+	$(if $(V),,@echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(CHECK_LIBS) $(PKG_LIBS)
 $(BUILD)/tests/%.o: ALL_CFLAGS += $(CHECK_CFLAGS)
 
 # Unit suites (Check, fork mode) then the integration scripts against the real
@@ -71,11 +76,32 @@ integration: $(BUILD)/bin/agentd
 sanitize:
 	$(MAKE) BUILD=build-san SAN=1 check
 
+# libFuzzer targets, one per parser (clang). FUZZ_SECONDS each; CI runs a
+# short bounded pass, `make fuzz FUZZ_SECONDS=600` a long one.
+FUZZ_SECONDS ?= 60
+FUZZ_SRC     = $(sort $(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_BIN     = $(FUZZ_SRC:tests/fuzz/%.c=build-fuzz/%)
+build-fuzz/%: tests/fuzz/%.c $(LIB_SRC) $(BUILD)/config.mk
+	@mkdir -p $(@D)
+	$(if $(V),,@echo "  FUZZ    $@")
+	$(Q)clang -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
+	    -Ilib $(PKG_CFLAGS) -o $@ $< $(LIB_SRC) $(PKG_LIBS)
+fuzz: $(FUZZ_BIN)
+	@set -e; for f in $(FUZZ_BIN); do \
+	    mkdir -p build-fuzz/corpus/$$(basename $$f); \
+	    echo "fuzz: $$f for $(FUZZ_SECONDS)s"; \
+	    $$f -max_total_time=$(FUZZ_SECONDS) -print_final_stats=0 \
+	        build-fuzz/corpus/$$(basename $$f) 2>build-fuzz/$$(basename $$f).log || \
+	        { tail -n 40 build-fuzz/$$(basename $$f).log; exit 1; }; \
+	    grep -E '^(#[0-9]+ *DONE|Done)' build-fuzz/$$(basename $$f).log | tail -n 1; \
+	done
+
 demo: $(BUILD)/bin/agentd
 	@AGENTD=$(abspath $(BUILD)/bin/agentd) ./scripts/demo.sh
 
 bench: $(BUILD)/bin/agentd
 	@AGENTD=$(abspath $(BUILD)/bin/agentd) ./bench/start-latency.sh
+	@AGENTD=$(abspath $(BUILD)/bin/agentd) ./bench/many-sessions.sh
 
 install: $(BUILD)/bin/agentd
 	install -d -m 0755 $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1
@@ -83,6 +109,6 @@ install: $(BUILD)/bin/agentd
 	install -m 0644 docs/agentd.1 $(DESTDIR)$(PREFIX)/share/man/man1/agentd.1
 
 clean:
-	rm -rf build build-san
+	rm -rf build build-san build-fuzz
 
 -include $(LIB_OBJ:.o=.d) $(AGENTD_OBJ:.o=.d) $(TEST_BIN:=.d)
