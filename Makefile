@@ -35,14 +35,17 @@ $(BUILD)/config.mk: scripts/deps.sh
 
 LIB_SRC    = $(sort $(wildcard lib/*.c))
 AGENTD_SRC = $(sort $(wildcard agentd/*.c))
+AUDITCTL_SRC = $(sort $(wildcard auditctl/*.c))
 TEST_SRC   = $(sort $(wildcard tests/check_*.c))
 
 LIB_OBJ    = $(LIB_SRC:%.c=$(BUILD)/%.o)
 AGENTD_OBJ = $(AGENTD_SRC:%.c=$(BUILD)/%.o)
+AUDITCTL_OBJ = $(AUDITCTL_SRC:%.c=$(BUILD)/%.o)
+BINS       = $(BUILD)/bin/agentd $(if $(AUDITCTL_SRC),$(BUILD)/bin/auditctl)
 TEST_BIN   = $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 
 .PHONY: all check unit integration sanitize demo install clean bench fuzz
-all: $(BUILD)/bin/agentd
+all: $(BINS)
 
 # Quiet by default; `make V=1` shows the commands.
 Q = $(if $(V),,@)
@@ -59,6 +62,11 @@ $(BUILD)/bin/agentd: $(AGENTD_OBJ) $(BUILD)/libagentd.a
 	$(if $(V),,@echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
+$(BUILD)/bin/auditctl: $(AUDITCTL_OBJ) $(BUILD)/libagentd.a
+	@mkdir -p $(@D)
+	$(if $(V),,@echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
 $(BUILD)/tests/%: $(BUILD)/tests/%.o $(BUILD)/libagentd.a
 	$(if $(V),,@echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(CHECK_LIBS) $(PKG_LIBS)
@@ -69,8 +77,9 @@ $(BUILD)/tests/%.o: ALL_CFLAGS += $(CHECK_CFLAGS)
 check: unit integration
 unit: $(TEST_BIN)
 	@set -e; for t in $(TEST_BIN); do $$t; done
-integration: $(BUILD)/bin/agentd
-	@AGENTD=$(abspath $(BUILD)/bin/agentd) tests/run-integration.sh
+integration: $(BINS)
+	@AGENTD=$(abspath $(BUILD)/bin/agentd) AUDITCTL=$(abspath $(BUILD)/bin/auditctl) \
+	    tests/run-integration.sh
 
 # The whole check again under ASan+UBSan, in its own build tree.
 sanitize:
@@ -103,7 +112,7 @@ bench: $(BUILD)/bin/agentd
 	@AGENTD=$(abspath $(BUILD)/bin/agentd) ./bench/start-latency.sh
 	@AGENTD=$(abspath $(BUILD)/bin/agentd) ./bench/many-sessions.sh
 
-install: $(BUILD)/bin/agentd
+install: $(BINS)
 	install -d -m 0755 $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1
 	install -m 0755 $(BUILD)/bin/agentd $(DESTDIR)$(PREFIX)/bin/agentd
 	install -m 0644 docs/agentd.1 $(DESTDIR)$(PREFIX)/share/man/man1/agentd.1
@@ -111,4 +120,4 @@ install: $(BUILD)/bin/agentd
 clean:
 	rm -rf build build-san build-fuzz
 
--include $(LIB_OBJ:.o=.d) $(AGENTD_OBJ:.o=.d) $(TEST_BIN:=.d)
+-include $(LIB_OBJ:.o=.d) $(AGENTD_OBJ:.o=.d) $(AUDITCTL_OBJ:.o=.d) $(TEST_BIN:=.d)

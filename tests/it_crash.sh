@@ -12,6 +12,14 @@ has_event ".event == \"crashed\"" ".session == \"$id\" and .exit_reason == \"age
 	fail "expected crashed/agent_killed signal 9: $(tail -n 1 "$LOG")"
 [ ! -e "$AGENTD_DIR/run/sessions/$id" ] || fail "crashed session directory left behind"
 
+# An agent that exits by itself (ssh-agent exits 2 on SIGTERM): agent_exited.
+"$AGENTD" start --ttl 1h --label exits >/dev/null
+agent=$("$AGENTD" status --json | jq -r '.[] | select(.label == "exits") | .agent_pid')
+kill -TERM "$agent"
+wait_event '.event == "crashed" and .exit_reason == "agent_exited"' 10
+has_event '.event == "crashed" and .exit_reason == "agent_exited"' '.exit_code == 2 and .signal == null' ||
+	fail "expected crashed/agent_exited exit_code 2: $(tail -n 1 "$LOG")"
+
 # Three open sessions, then the daemon dies without a word.
 for i in 1 2 3; do "$AGENTD" start --ttl 1h --label "open$i" >/dev/null; done
 agents=$("$AGENTD" status --json | jq -r '.[].agent_pid')
