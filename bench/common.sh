@@ -18,6 +18,11 @@ AGENTD_DIR=$(mktemp -d /tmp/agentd-bench.XXXXXX)
 chmod 700 "$AGENTD_DIR"
 export AGENTD_DIR AGENTD
 WORK=$(mktemp -d /tmp/agentd-bench-work.XXXXXX)
+# Run a private copy: the daemon re-executes its own binary for every session's
+# tether, so a rebuild of the original during the run would break starts.
+cp "$AGENTD" "$WORK/agentd"
+AGENTD_ORIG=$AGENTD
+AGENTD=$WORK/agentd
 LOG=$AGENTD_DIR/audit.jsonl
 
 daemon_pid() {
@@ -34,12 +39,13 @@ stop_daemon() {
 		echo "warning: daemon $pid did not exit within 15 s" >&2
 }
 
-# Any ssh-agent/tether the audit log names that still runs from our directory.
+# Any ssh-agent (its socket is under AGENTD_DIR) or tether (it runs our copy
+# of the binary) that the audit log names and that still runs.
 kill_leftovers() {
 	local pid n=0
 	[ -f "$LOG" ] || return 0
 	for pid in $(jq -r 'select(.event == "created") | .agent_pid, .tether_pid' "$LOG" 2>/dev/null); do
-		if tr '\0' ' ' 2>/dev/null < "/proc/$pid/cmdline" | grep -qF "$AGENTD_DIR"; then
+		if tr '\0' ' ' 2>/dev/null < "/proc/$pid/cmdline" | grep -qF -e "$AGENTD_DIR" -e "$WORK/agentd"; then
 			kill -KILL "$pid" 2>/dev/null && n=$((n + 1)) || true
 		fi
 	done

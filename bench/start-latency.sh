@@ -17,7 +17,7 @@
 
 N=${N:-50}
 machine
-echo "agentd: $AGENTD; AGENTD_DIR=$AGENTD_DIR"
+echo "agentd: $AGENTD_ORIG (run as a copy); AGENTD_DIR=$AGENTD_DIR"
 python3 "$BENCH/latency.py" --agentd "$AGENTD" -n "$N" --workdir "$WORK" \
 	${BENCH_JSON:+--json "$BENCH_JSON"}
 created=$(jq -c 'select(.event == "created")' "$LOG" | wc -l)
