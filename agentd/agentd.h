@@ -40,7 +40,8 @@ int	 parse_duration_opt(const char *verb, const char *opt, const char *val,
  * no daemon answers. Returns the fd or -1 with *cause. */
 int	 client_connect(const struct roots *, int autostart, char **cause);
 /* Sends req (a JSON object, consumed) and returns the reply object when it has
- * "ok": true; otherwise NULL with *cause (the daemon's error text). */
+ * "ok": true; otherwise NULL with *cause (the daemon's error text) and errno
+ * ENOTCONN when no daemon could be reached, EPROTO when one answered no. */
 cJSON	*client_call(const struct roots *, cJSON *req, int autostart,
 	    char **cause);
 

@@ -143,6 +143,7 @@ client_call(const struct roots *r, cJSON *req, int autostart, char **cause)
 	}
 	if ((fd = client_connect(r, autostart, cause)) == -1) {
 		free(text);
+		errno = ENOTCONN;
 		return NULL;
 	}
 	if (ctlmsg_send(fd, text, strlen(text)) == -1 ||
@@ -170,5 +171,7 @@ out:
 	free(text);
 	free(body);
 	close(fd);
+	if (reply == NULL)
+		errno = EPROTO;
 	return reply;
 }

@@ -1,4 +1,5 @@
 /* agentd status: the daemon's sessions, as a table or a JSON array. */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -48,7 +49,13 @@ cmd_status(int argc, char **argv)
 	}
 	req = cJSON_CreateObject();
 	cJSON_AddStringToObject(req, "cmd", "status");
-	if ((reply = client_call(&roots, req, 0, &cause)) == NULL) {
+	if ((reply = client_call(&roots, req, 0, &cause)) == NULL &&
+	    errno != ENOTCONN) {
+		fprintf(stderr, "agentd status: %s\n", cause ? cause : "failed");
+		free(cause);
+		return 1;
+	}
+	if (reply == NULL) {
 		/* No daemon is a state, not a failure: it has no sessions. */
 		if (json)
 			printf("[]\n");

@@ -150,7 +150,7 @@ ctl_send(struct ctlconn *c)
 
 	if (c->closed)
 		return;		/* the client left; ctl_unref frees */
-	if (!jsonw_ok(&c->out) || len > CTLMSG_MAX) {
+	if (!jsonw_ok(&c->out) || len > CTLMSG_REPLY_MAX) {
 		jsonw_reset(&c->out);
 		jsonw_raw(&c->out, "\0\0\0\0", 4);
 		jsonw_begin(&c->out);

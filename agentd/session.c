@@ -241,8 +241,10 @@ session_ready(struct session *se, pid_t agent)
 	}
 	se->agent_pid = agent;
 	snprintf(shown, sizeof(shown), "%s", se->sock_path);
-	if ((se->listen_fd = privdir_listen(se->dirfd, "agent.sock", shown, 0,
-	    &cause)) == -1) {
+	se->listen_fd = privdir_listen(se->dirfd, "agent.sock", shown, 0, &cause);
+	close(se->dirfd);	/* one fd fewer per session; removal goes by name */
+	se->dirfd = -1;
+	if (se->listen_fd == -1) {
 		session_abort_start(se, cause ? cause : "cannot listen");
 		free(cause);
 		return;

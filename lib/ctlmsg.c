@@ -1,5 +1,6 @@
 /* ctlmsg: length-prefixed JSON messages. See ctlmsg.h. */
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,7 +28,8 @@ ctlmsg_read(int fd, struct ctlmsg_in *in)
 		in->bodylen = (uint32_t)in->hdr[0] << 24 |
 		    (uint32_t)in->hdr[1] << 16 | (uint32_t)in->hdr[2] << 8 |
 		    in->hdr[3];
-		if (in->bodylen == 0 || in->bodylen > CTLMSG_MAX) {
+		if (in->bodylen == 0 ||
+		    in->bodylen > (in->max ? in->max : CTLMSG_MAX)) {
 			errno = EMSGSIZE;
 			return -1;
 		}
@@ -61,6 +63,9 @@ ctlmsg_parse(const struct ctlmsg_in *in)
 {
 	cJSON *obj;
 
+	/* cJSON stops at a NUL: bytes after one would pass unseen. */
+	if (memchr(in->body, '\0', in->bodylen) != NULL)
+		return NULL;
 	obj = cJSON_ParseWithLengthOpts(in->body, in->bodylen + 1, NULL, 1);
 	if (obj != NULL && !cJSON_IsObject(obj)) {
 		cJSON_Delete(obj);
@@ -98,7 +103,7 @@ ctlmsg_send(int fd, const char *json, size_t len)
 {
 	unsigned char hdr[4];
 
-	if (len == 0 || len > CTLMSG_MAX) {
+	if (len == 0 || len > CTLMSG_REPLY_MAX) {
 		errno = EMSGSIZE;
 		return -1;
 	}
@@ -120,8 +125,8 @@ now_ms(void)
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-int
-ctlmsg_recv(int fd, char **out, size_t *outlen, int timeout_ms)
+static int
+recv_nonblock(int fd, char **out, size_t *outlen, int timeout_ms)
 {
 	struct ctlmsg_in in;
 	struct pollfd pfd = { .fd = fd, .events = POLLIN };
@@ -129,6 +134,7 @@ ctlmsg_recv(int fd, char **out, size_t *outlen, int timeout_ms)
 	int r, wait;
 
 	memset(&in, 0, sizeof(in));
+	in.max = CTLMSG_REPLY_MAX;
 	for (;;) {
 		wait = -1;
 		if (timeout_ms >= 0) {
@@ -163,6 +169,24 @@ ctlmsg_recv(int fd, char **out, size_t *outlen, int timeout_ms)
 }
 
 int
+ctlmsg_recv(int fd, char **out, size_t *outlen, int timeout_ms)
+{
+	int flags, r, saved;
+
+	/* On a blocking fd, a half-sent message would block read() past the timeout. */
+	if ((flags = fcntl(fd, F_GETFL)) == -1)
+		return -1;
+	if (!(flags & O_NONBLOCK) && fcntl(fd, F_SETFL, flags | O_NONBLOCK) == -1)
+		return -1;
+	r = recv_nonblock(fd, out, outlen, timeout_ms);
+	saved = errno;
+	if (!(flags & O_NONBLOCK))
+		(void)fcntl(fd, F_SETFL, flags);
+	errno = saved;
+	return r;
+}
+
+int
 ctlmsg_get_uint(const cJSON *obj, const char *key, uint64_t min, uint64_t max,
     uint64_t *out)
 {
@@ -172,8 +196,8 @@ ctlmsg_get_uint(const cJSON *obj, const char *key, uint64_t min, uint64_t max,
 	if (!cJSON_IsNumber(item))
 		return -1;
 	d = item->valuedouble;
-	/* Doubles are exact below 2^53, far above any value we accept. */
-	if (!(d >= 0 && d <= 9007199254740992.0) || d != (double)(uint64_t)d)
+	/* Doubles are exact below 2^53 (2^53 itself may be a rounded 2^53 + 1). */
+	if (!(d >= 0 && d < 9007199254740992.0) || d != (double)(uint64_t)d)
 		return -1;
 	if ((uint64_t)d < min || (uint64_t)d > max)
 		return -1;

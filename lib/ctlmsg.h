@@ -1,6 +1,8 @@
 /* ctlmsg: framing of the control protocol (docs/PROTOCOL.md): a 4-byte
  * big-endian length, then that many bytes of one JSON object. Lengths above
- * CTLMSG_MAX are refused before anything is buffered. */
+ * the cap are refused before anything is buffered: CTLMSG_MAX for requests
+ * (what the daemon reads), CTLMSG_REPLY_MAX for replies (a status of many
+ * sessions). */
 #ifndef AGENTD_CTLMSG_H
 #define AGENTD_CTLMSG_H
 
@@ -9,7 +11,8 @@
 
 #include <cJSON.h>
 
-#define CTLMSG_MAX	(64 * 1024)
+#define CTLMSG_MAX		(64 * 1024)
+#define CTLMSG_REPLY_MAX	(16 * 1024 * 1024)
 
 /* Incremental reader for a non-blocking socket. */
 struct ctlmsg_in {
@@ -18,12 +21,13 @@ struct ctlmsg_in {
 	char		*body;		/* NUL-terminated once complete */
 	uint32_t	 bodylen;
 	size_t		 have;
+	uint32_t	 max;		/* 0: CTLMSG_MAX */
 };
 
 /*
  * Reads what is available from fd. Returns 1 when a whole message is in
  * (in->body, in->bodylen), 0 when more is needed (EAGAIN), -1 on error with
- * errno: EMSGSIZE for a length over CTLMSG_MAX or zero, ECONNRESET at EOF
+ * errno: EMSGSIZE for a length over in->max (CTLMSG_MAX if 0) or zero, ECONNRESET at EOF
  * (before or inside a message), or the read error.
  */
 int	ctlmsg_read(int fd, struct ctlmsg_in *in);
@@ -34,8 +38,9 @@ void	ctlmsg_in_reset(struct ctlmsg_in *in);
 cJSON	*ctlmsg_parse(const struct ctlmsg_in *in);
 
 /*
- * Blocking helpers for clients: sends one message (json of len bytes), or
- * receives one into a malloc'ed NUL-terminated string (caller frees).
+ * Blocking helpers for clients: sends one message (json of len bytes, at most
+ * CTLMSG_REPLY_MAX), or receives one of at most CTLMSG_REPLY_MAX bytes into a
+ * malloc'ed NUL-terminated string (caller frees).
  * timeout_ms < 0 waits forever. Return 0 / -1 with errno (ETIMEDOUT).
  */
 int	ctlmsg_send(int fd, const char *json, size_t len);

@@ -23,3 +23,11 @@ verify_chain >/dev/null
 [ "$(count_events '.event == "stopped" and .exit_reason == "requested"')" -eq 50 ] || fail "expected 50 stopped"
 [ -z "$(ls "$AGENTD_DIR/run/sessions")" ] || fail "session directories left behind"
 verify_chain >/dev/null
+
+# A status of 300 sessions is larger than a request may be (64 KiB): it must
+# still arrive whole, not pass for "not running".
+seq 1 300 | xargs -P 8 -I{} "$AGENTD" start --ttl 10m --label "many{}" >/dev/null
+[ "$("$AGENTD" status --json | jq length)" -eq 300 ] || fail "status does not list 300 sessions"
+"$AGENTD" status | grep -c many | grep -qx 300 || fail "status table does not list 300 sessions"
+[ "$("$AGENTD" stop --all | wc -l)" -eq 300 ] || fail "stop --all did not report 300"
+verify_chain >/dev/null

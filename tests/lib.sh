@@ -31,15 +31,18 @@ stop_daemon() {
 	flock -w 20 "$AGENTD_DIR/run/agentd.pid" true 2>/dev/null || true
 }
 
-# Every ssh-agent the log says we started and that still runs from our
-# directory is killed by pid (a leftover here is also a test failure).
+# Every ssh-agent or tether the log says we started and that still runs is
+# killed by pid, once its start time proves it is that very process (a
+# leftover here is also a failure of the test that left it).
 kill_our_agents() {
-	local pid
+	local pid start
 	[ -f "$LOG" ] || return 0
-	for pid in $(jq -r 'select(.event == "created") | .agent_pid, .tether_pid' "$LOG" 2>/dev/null); do
-		if { tr "\\0" " " < "/proc/$pid/cmdline"; } 2>/dev/null | grep -qF "$AGENTD_DIR"; then
-			kill -KILL "$pid" 2>/dev/null || true
-		fi
+	jq -r 'select(.event == "created") | "\(.agent_pid) \(.agent_start)", "\(.tether_pid) \(.tether_start)"' \
+		"$LOG" 2>/dev/null | while read -r pid start; do
+		[ "$(awk '{ print $22 }' "/proc/$pid/stat" 2>/dev/null)" = "$start" ] || continue
+		alive "$pid" || continue
+		echo "leftover process $pid: $(tr '\0' ' ' < "/proc/$pid/cmdline" 2>/dev/null)" >&2
+		kill -KILL "$pid" 2>/dev/null || true
 	done
 }
 
