@@ -42,6 +42,18 @@ digits(const char *s, int n, int *out)
 	return 0;
 }
 
+/* timegm() would quietly turn "02-30" into "03-02": refuse days that do not exist. */
+static int
+days_in_month(int y, int mo)
+{
+	static const int days[12] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31,
+	    30, 31 };
+
+	if (mo == 2 && y % 4 == 0 && (y % 100 != 0 || y % 400 == 0))
+		return 29;
+	return days[mo - 1];
+}
+
 int
 timefmt_parse(const char *s, struct timespec *out)
 {
@@ -56,7 +68,8 @@ timefmt_parse(const char *s, struct timespec *out)
 	    digits(s + 11, 2, &h) || digits(s + 14, 2, &mi) ||
 	    digits(s + 17, 2, &sec))
 		return -1;
-	if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60)
+	if (mo < 1 || mo > 12 || d < 1 || d > days_in_month(y, mo) || h > 23 ||
+	    mi > 59 || sec > 60)
 		return -1;
 	p = s + 19;
 	if (*p == '.') {
