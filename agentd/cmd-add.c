@@ -1,6 +1,11 @@
-/* agentd add: load keys into a session with ssh-add, lifetime capped. */
+/*
+ * agentd add: load keys into a session with ssh-add through the session's
+ * public socket. The relay writes key_loaded for each key as the agent
+ * accepts it; this verb only asks the daemon which socket and lifetime to use
+ * (never longer than the session's remaining time) and runs ssh-add there,
+ * with the caller's terminal for passphrase prompts.
+ */
 #include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,66 +17,6 @@
 
 #include "agentd.h"
 #include "ctlmsg.h"
-
-/* Runs argv with stdout captured into out (NUL-terminated); returns the exit
- * status or -1. stderr is discarded: ssh-keygen's complaints are not ours. */
-static int
-run_capture(char *const argv[], char *out, size_t outlen)
-{
-	size_t have = 0;
-	ssize_t n;
-	int pfd[2], status, null;
-	pid_t pid;
-
-	if (pipe2(pfd, O_CLOEXEC) == -1 || (pid = fork()) == -1)
-		return -1;
-	if (pid == 0) {
-		if ((null = open("/dev/null", O_RDWR)) != -1) {
-			dup2(null, STDIN_FILENO);
-			dup2(null, STDERR_FILENO);
-		}
-		dup2(pfd[1], STDOUT_FILENO);
-		execvp(argv[0], argv);
-		_exit(127);
-	}
-	close(pfd[1]);
-	while (have < outlen - 1 &&
-	    (n = read(pfd[0], out + have, outlen - 1 - have)) != 0) {
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n == -1)
-			break;
-		have += (size_t)n;
-	}
-	out[have] = '\0';
-	close(pfd[0]);
-	while (waitpid(pid, &status, 0) == -1) {
-		if (errno != EINTR)
-			return -1;
-	}
-	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
-
-/* The SHA256 fingerprint of a key file as ssh-keygen -lf prints it, or NULL
- * (an old-format encrypted key without a .pub cannot be read unlocked). */
-static char *
-key_fingerprint(const char *file)
-{
-	char a0[] = "ssh-keygen", a1[] = "-lf", path[PATH_MAX];
-	char *argv[] = { a0, a1, path, NULL };
-	char out[1024], *fp, *end;
-
-	if (strlcpy(path, file, sizeof(path)) >= sizeof(path))
-		return NULL;
-	if (run_capture(argv, out, sizeof(out)) != 0)
-		return NULL;
-	if ((fp = strstr(out, " SHA256:")) == NULL)
-		return NULL;
-	fp++;
-	end = fp + strcspn(fp, " \n");
-	*end = '\0';
-	return strdup(fp);
-}
 
 static int
 run_ssh_add(const char *socket, uint64_t lifetime, char **files, int nfiles)
@@ -119,12 +64,11 @@ cmd_add(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *session = getenv("AGENTD_SESSION"), *socket;
-	const cJSON *item;
 	uint64_t lifetime = 0, granted = 0;
 	struct roots roots;
-	cJSON *req, *reply, *fps;
-	char *cause = NULL, *fp;
-	int ch, i, rc;
+	cJSON *req, *reply;
+	char *cause = NULL;
+	int ch, rc;
 
 	while ((ch = getopt_long(argc, argv, "+h", longopts, NULL)) != -1) {
 		switch (ch) {
@@ -173,31 +117,7 @@ cmd_add(int argc, char **argv)
 		fprintf(stderr, "agentd add: lifetime capped to %llus: the "
 		    "session ends then\n", (unsigned long long)granted);
 
-	fps = cJSON_CreateArray();
-	for (i = optind; i < argc; i++) {
-		if ((fp = key_fingerprint(argv[i])) != NULL) {
-			cJSON_AddItemToArray(fps, cJSON_CreateString(fp));
-			free(fp);
-		}
-	}
 	rc = run_ssh_add(socket, granted, argv + optind, argc - optind);
-	cJSON_Delete(reply);
-
-	/* Even after a partial failure: log whatever the agent now holds. */
-	req = cJSON_CreateObject();
-	cJSON_AddStringToObject(req, "cmd", "add_done");
-	cJSON_AddStringToObject(req, "session", session);
-	cJSON_AddNumberToObject(req, "lifetime_s", (double)granted);
-	cJSON_AddItemToObject(req, "fingerprints", fps);
-	if ((reply = client_call(&roots, req, 0, &cause)) == NULL)
-		goto fail;
-	cJSON_ArrayForEach(item, cJSON_GetObjectItemCaseSensitive(reply,
-	    "loaded")) {
-		printf("key_loaded %s %s lifetime %llus\n",
-		    ctlmsg_get_str(item, "fingerprint"),
-		    ctlmsg_get_str(item, "key_type"),
-		    (unsigned long long)granted);
-	}
 	cJSON_Delete(reply);
 	if (rc != 0) {
 		fprintf(stderr, "agentd add: ssh-add failed (exit %d)\n", rc);

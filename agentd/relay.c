@@ -1,9 +1,20 @@
 /*
- * relay: the public agent socket R/sessions/<id>/agent.sock. Each accepted
- * client (peer uid checked) gets its own connection to the real agent, since
- * session-bind@openssh.com binds a connection; bytes are relayed both ways
- * through bounded buffers that are wiped as soon as they are forwarded
- * (they carry private keys on an add).
+ * relay: the public agent socket R/sessions/<id>/agent.sock, an auditing
+ * relay in front of the session's ssh-agent.
+ *
+ * Each accepted client (peer uid checked) gets its own upstream connection,
+ * since session-bind@openssh.com binds a connection. Frames are capped at
+ * 256 KiB like OpenSSH (a larger length drops that client). Requests are
+ * parsed just enough to audit them and matched with their replies in order
+ * (the protocol is strictly request/reply per connection):
+ *   ADD            -> key_loaded on SUCCESS, lifetime capped to the session
+ *   REMOVE(_ALL)   -> key_removed/requested on SUCCESS
+ *   SIGN_REQUEST   -> key_used (ok, dest_hostkey from session-bind)
+ *   everything else is relayed byte for byte.
+ * The event is durable before the reply reaches the client; when it cannot
+ * be written, the client gets FAILURE instead (and an added key is removed
+ * again). Buffers that carry secrets (adds, lock passwords) are wiped as
+ * soon as they are forwarded.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -20,13 +31,38 @@
 
 #define CONTAINER_OF(p, type, member) \
 	((type *)(void *)((char *)(p) - offsetof(type, member)))
-#define RELAY_BUF	(64 * 1024)
+#define FRAME_MAX	(4 + AGENTPROTO_MAX_FRAME)
+#define READ_CHUNK	(64 * 1024)
+#define OUT_HIGH	(512 * 1024)	/* stop reading while this is queued */
+#define MAX_PENDING	64
 
-struct relay_dir {
-	unsigned char	buf[RELAY_BUF];
-	size_t		off;
-	size_t		len;
-	bool		eof;		/* the reading side closed */
+/* A byte queue, wiped as it is consumed and when freed. */
+struct bq {
+	unsigned char	*buf;
+	size_t		 off;
+	size_t		 len;
+	size_t		 cap;
+};
+
+enum pending_kind {
+	PEND_OTHER,
+	PEND_ADD,
+	PEND_REMOVE,
+	PEND_REMOVE_ALL,
+	PEND_SIGN,
+	PEND_BIND,
+	PEND_FAIL,	/* answered by us with FAILURE, in order */
+	PEND_SILENT,	/* our own request: its reply is not the client's */
+};
+
+struct pending {
+	enum pending_kind	 kind;
+	struct agentproto_key	 key;
+	unsigned char		*blob;		/* PEND_ADD: to undo the add */
+	size_t			 bloblen;
+	uint32_t		 lifetime;
+	int			 confirm;
+	int			 forwarding;	/* PEND_BIND */
 };
 
 struct relay_end {
@@ -41,21 +77,155 @@ struct relay {
 	pid_t			 client_pid;
 	struct relay_end	 client;
 	struct relay_end	 agent;
-	struct relay_dir	 up;	/* client -> agent */
-	struct relay_dir	 down;	/* agent -> client */
+	struct bq		 cin;	/* partial frames from the client */
+	struct bq		 ain;	/* partial frames from the agent */
+	struct bq		 cout;	/* to the client */
+	struct bq		 aout;	/* to the agent */
+	struct pending		 pend[MAX_PENDING];
+	size_t			 phead;
+	size_t			 pcount;
+	bool			 client_eof;
+	char			 dest_fp[AGENTPROTO_FP_LEN + 1];
+	bool			 bound;
+	int			 forwarded;
 };
 
-static void	relay_io_cb(struct evh *, uint32_t);
+static const unsigned char failure_frame[5] = { 0, 0, 0, 1,
+    AGENTPROTO_FAILURE };
+
+/* --- byte queues ---------------------------------------------------------- */
+
+static void
+bq_free(struct bq *q)
+{
+	if (q->buf != NULL)
+		sodium_memzero(q->buf, q->cap);
+	free(q->buf);
+	memset(q, 0, sizeof(*q));
+}
+
+/* Room for n more bytes at the end; moves data to the front first. */
+static int
+bq_reserve(struct bq *q, size_t n)
+{
+	unsigned char *nb;
+	size_t ncap;
+
+	if (q->off > 0) {
+		memmove(q->buf, q->buf + q->off, q->len);
+		sodium_memzero(q->buf + q->len, q->off);
+		q->off = 0;
+	}
+	if (q->len + n <= q->cap)
+		return 0;
+	ncap = q->cap ? q->cap : 4096;
+	while (ncap < q->len + n)
+		ncap *= 2;
+	if ((nb = malloc(ncap)) == NULL)
+		return -1;
+	if (q->buf != NULL) {
+		memcpy(nb, q->buf, q->len);
+		sodium_memzero(q->buf, q->cap);
+		free(q->buf);
+	}
+	q->buf = nb;
+	q->cap = ncap;
+	return 0;
+}
+
+static int
+bq_append(struct bq *q, const void *data, size_t n)
+{
+	if (bq_reserve(q, n) == -1)
+		return -1;
+	memcpy(q->buf + q->len, data, n);
+	q->len += n;
+	return 0;
+}
+
+static void
+bq_consume(struct bq *q, size_t n)
+{
+	sodium_memzero(q->buf + q->off, n);
+	q->off += n;
+	q->len -= n;
+	if (q->len == 0)
+		q->off = 0;
+}
+
+static unsigned char *
+bq_data(const struct bq *q)
+{
+	return q->buf + q->off;
+}
+
+/* Reads what fd has (up to READ_CHUNK). 0 ok, 1 EOF, -1 error. */
+static int
+bq_read(struct bq *q, int fd)
+{
+	ssize_t n;
+
+	if (bq_reserve(q, READ_CHUNK) == -1)
+		return -1;
+	n = read(fd, q->buf + q->len, READ_CHUNK);
+	if (n == 0)
+		return 1;
+	if (n == -1)
+		return (errno == EAGAIN || errno == EINTR) ? 0 : -1;
+	q->len += (size_t)n;
+	return 0;
+}
+
+/* Writes what it can. 0 ok (maybe partly), -1 error. */
+static int
+bq_write(struct bq *q, int fd)
+{
+	ssize_t n;
+
+	while (q->len > 0) {
+		n = send(fd, bq_data(q), q->len, MSG_NOSIGNAL);
+		if (n == -1)
+			return (errno == EAGAIN || errno == EINTR) ? 0 : -1;
+		bq_consume(q, (size_t)n);
+	}
+	return 0;
+}
+
+/* Length of the whole first frame if it is complete, 0 if not yet, or -1
+ * when its announced length breaks the cap. */
+static long
+bq_frame(const struct bq *q)
+{
+	const unsigned char *p = bq_data(q);
+	uint32_t n;
+
+	if (q->len < 4)
+		return 0;
+	n = (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
+	    (uint32_t)p[2] << 8 | p[3];
+	if (n == 0 || n > AGENTPROTO_MAX_FRAME)
+		return -1;
+	return q->len >= 4 + (size_t)n ? (long)(4 + n) : 0;
+}
+
+/* --- connections ---------------------------------------------------------- */
 
 static void
 relay_free(struct relay *r)
 {
 	struct session *se = r->se;
+	size_t i;
 
 	ev_del(r->client.fd);
 	ev_del(r->agent.fd);
 	close(r->client.fd);
 	close(r->agent.fd);
+	bq_free(&r->cin);
+	bq_free(&r->ain);
+	bq_free(&r->cout);
+	bq_free(&r->aout);
+	for (i = 0; i < MAX_PENDING; i++)
+		free(r->pend[i].blob);
 	TAILQ_REMOVE(&se->relays, r, entry);
 	se->nrelays--;
 	sodium_memzero(r, sizeof(*r));
@@ -71,63 +241,260 @@ relay_close_all(struct session *se)
 		relay_free(r);
 }
 
+static struct pending *
+pending_push(struct relay *r, enum pending_kind kind)
+{
+	struct pending *p = &r->pend[(r->phead + r->pcount++) % MAX_PENDING];
+
+	free(p->blob);
+	memset(p, 0, sizeof(*p));
+	p->kind = kind;
+	return p;
+}
+
+/* Answers FAILURE in order: at once if nothing is pending before it. */
+static int
+relay_fail(struct relay *r)
+{
+	if (r->pcount == 0)
+		return bq_append(&r->cout, failure_frame, sizeof(failure_frame));
+	pending_push(r, PEND_FAIL);
+	return 0;
+}
+
+/* --- requests (client -> agent) ------------------------------------------- */
+
+static int
+relay_add(struct relay *r, const unsigned char *frame, size_t flen)
+{
+	struct agentproto_add add;
+	struct pending *p;
+	unsigned char *nf;
+	size_t nflen;
+	const char *why;
+	uint32_t life;
+	int rc;
+
+	if (agentproto_parse_add(frame + 5, flen - 5, &add, &why) == -1) {
+		/* Fail closed: what we cannot read, we do not let through. */
+		log_warn("session %s: refused an add from pid %ld: %s",
+		    r->se->id, (long)r->client_pid, why);
+		return relay_fail(r);
+	}
+	life = keys_lifetime_cap(r->se, add.has_lifetime, add.lifetime);
+	if (life == 0) {
+		agentproto_add_free(&add);
+		return relay_fail(r);
+	}
+	if (!add.has_lifetime || add.lifetime != life) {
+		if (agentproto_add_with_lifetime(frame + 5, flen - 5, &add, life,
+		    &nf, &nflen) == -1) {
+			agentproto_add_free(&add);
+			return relay_fail(r);
+		}
+		rc = bq_append(&r->aout, nf, nflen);
+		sodium_memzero(nf, nflen);
+		free(nf);
+	} else
+		rc = bq_append(&r->aout, frame, flen);
+	if (rc == -1) {
+		agentproto_add_free(&add);
+		return -1;
+	}
+	p = pending_push(r, PEND_ADD);
+	p->key = add.key;
+	p->blob = add.blob;	/* kept to undo the add if it cannot be logged */
+	p->bloblen = add.bloblen;
+	p->lifetime = life;
+	p->confirm = add.confirm;
+	return 0;
+}
+
+static int
+relay_request(struct relay *r, const unsigned char *frame, size_t flen)
+{
+	enum pending_kind kind = PEND_OTHER;
+	struct agentproto_key key;
+	char fp[AGENTPROTO_FP_LEN + 1];
+	struct pending *p;
+	int fwd = 0;
+
+	switch (frame[4]) {
+	case AGENTPROTO_ADD_IDENTITY:
+	case AGENTPROTO_ADD_ID_CONSTRAINED:
+		return relay_add(r, frame, flen);
+	case AGENTPROTO_REMOVE_IDENTITY:
+		if (agentproto_parse_remove(frame + 5, flen - 5, &key) == 0)
+			kind = PEND_REMOVE;
+		break;
+	case AGENTPROTO_REMOVE_ALL:
+	case AGENTPROTO_REMOVE_ALL_RSA:
+		kind = PEND_REMOVE_ALL;
+		break;
+	case AGENTPROTO_SIGN_REQUEST:
+		if (agentproto_parse_sign(frame + 5, flen - 5, &key) == 0)
+			kind = PEND_SIGN;
+		break;
+	case AGENTPROTO_EXTENSION:
+		if (agentproto_parse_session_bind(frame + 5, flen - 5, fp,
+		    &fwd) == 1)
+			kind = PEND_BIND;
+		break;
+	}
+	if (bq_append(&r->aout, frame, flen) == -1)
+		return -1;
+	p = pending_push(r, kind);
+	if (kind == PEND_REMOVE || kind == PEND_SIGN)
+		p->key = key;
+	if (kind == PEND_BIND) {
+		strlcpy(p->key.fingerprint, fp, sizeof(p->key.fingerprint));
+		p->forwarding = fwd;
+	}
+	return 0;
+}
+
+/* --- replies (agent -> client) -------------------------------------------- */
+
+/* Asks the agent to forget a key we could not log; its reply stays ours. */
+static int
+relay_undo_add(struct relay *r, const struct pending *p)
+{
+	unsigned char hdr[9];
+	uint32_t n = (uint32_t)p->bloblen + 5;
+
+	hdr[0] = (unsigned char)(n >> 24);
+	hdr[1] = (unsigned char)(n >> 16);
+	hdr[2] = (unsigned char)(n >> 8);
+	hdr[3] = (unsigned char)n;
+	hdr[4] = AGENTPROTO_REMOVE_IDENTITY;
+	hdr[5] = (unsigned char)(p->bloblen >> 24);
+	hdr[6] = (unsigned char)(p->bloblen >> 16);
+	hdr[7] = (unsigned char)(p->bloblen >> 8);
+	hdr[8] = (unsigned char)p->bloblen;
+	if (r->pcount >= MAX_PENDING || bq_append(&r->aout, hdr, 9) == -1 ||
+	    bq_append(&r->aout, p->blob, p->bloblen) == -1)
+		return -1;
+	pending_push(r, PEND_SILENT);
+	return 0;
+}
+
+static int
+relay_reply(struct relay *r, const unsigned char *frame, size_t flen)
+{
+	struct pending p;
+	struct pending *slot;
+	char *cause = NULL;
+	int type = frame[4], forward = 1, rc = 0;
+
+	if (r->pcount == 0)
+		return -1;	/* a reply nobody asked for */
+	slot = &r->pend[r->phead];
+	p = *slot;
+	slot->blob = NULL;	/* ownership moves to p */
+	r->phead = (r->phead + 1) % MAX_PENDING;
+	r->pcount--;
+
+	switch (p.kind) {
+	case PEND_ADD:
+		if (type == AGENTPROTO_SUCCESS &&
+		    keys_loaded(r->se, &p.key, p.lifetime, p.confirm,
+		    &cause) == -1) {
+			log_warn("session %s: key_loaded not written (%s): "
+			    "removing the key again", r->se->id,
+			    cause ? cause : "?");
+			forward = 0;
+			rc = relay_undo_add(r, &p);
+		}
+		break;
+	case PEND_REMOVE:
+		if (type == AGENTPROTO_SUCCESS &&
+		    keys_removed(r->se, &p.key, "requested", &cause) == -1)
+			log_warn("session %s: key_removed not written: %s",
+			    r->se->id, cause ? cause : "?");
+		break;
+	case PEND_REMOVE_ALL:
+		if (type == AGENTPROTO_SUCCESS)
+			keys_removed_all(r->se, "requested");
+		break;
+	case PEND_SIGN:
+		if (keys_used(r->se, &p.key, type == AGENTPROTO_SIGN_RESPONSE,
+		    r->bound ? r->dest_fp : NULL, r->forwarded, r->client_pid,
+		    &cause) == -1) {
+			/* No signature leaves that the log does not show. */
+			log_warn("session %s: key_used not written: %s",
+			    r->se->id, cause ? cause : "?");
+			forward = 0;
+		}
+		break;
+	case PEND_BIND:
+		if (type == AGENTPROTO_SUCCESS) {
+			memcpy(r->dest_fp, p.key.fingerprint,
+			    sizeof(r->dest_fp));
+			r->forwarded = p.forwarding;
+			r->bound = true;
+		}
+		break;
+	case PEND_SILENT:
+		forward = -1;	/* neither the reply nor a FAILURE */
+		break;
+	case PEND_OTHER:
+	case PEND_FAIL:
+		break;
+	}
+	free(p.blob);
+	free(cause);
+	if (forward == 1)
+		rc |= bq_append(&r->cout, frame, flen);
+	else if (forward == 0)
+		rc |= bq_append(&r->cout, failure_frame, sizeof(failure_frame));
+	/* Our own FAILUREs queued behind this request are due now. */
+	while (rc == 0 && r->pcount > 0 && r->pend[r->phead].kind == PEND_FAIL) {
+		r->phead = (r->phead + 1) % MAX_PENDING;
+		r->pcount--;
+		rc = bq_append(&r->cout, failure_frame, sizeof(failure_frame));
+	}
+	return rc;
+}
+
+/* --- the loop ------------------------------------------------------------- */
+
 static void
 relay_update(struct relay *r)
 {
-	uint32_t cev = 0, aev = 0;
+	uint32_t cev = 0, aev = EPOLLIN;
 
-	if (!r->up.eof && r->up.len < RELAY_BUF)
+	if (!r->client_eof && r->pcount < MAX_PENDING - 1 &&
+	    r->aout.len < OUT_HIGH && r->cin.len < FRAME_MAX)
 		cev |= EPOLLIN;
-	if (r->down.len > 0)
+	if (r->cout.len > 0)
 		cev |= EPOLLOUT;
-	if (!r->down.eof && r->down.len < RELAY_BUF)
-		aev |= EPOLLIN;
-	if (r->up.len > 0)
+	if (r->cout.len >= OUT_HIGH)
+		aev = 0;
+	if (r->aout.len > 0)
 		aev |= EPOLLOUT;
 	ev_mod(r->client.fd, cev, &r->client.ev);
 	ev_mod(r->agent.fd, aev, &r->agent.ev);
 }
 
-/* Moves bytes from fd into d; -1 on error. */
+/* Handles every whole frame in q; -1 drops the connection. */
 static int
-relay_fill(int fd, struct relay_dir *d)
+relay_frames(struct relay *r, struct bq *q,
+    int (*handle)(struct relay *, const unsigned char *, size_t))
 {
-	ssize_t n;
+	long n;
 
-	if (d->off > 0 && d->len > 0)
-		memmove(d->buf, d->buf + d->off, d->len);
-	if (d->off > 0)
-		sodium_memzero(d->buf + d->len, d->off);
-	d->off = 0;
-	while (d->len < RELAY_BUF) {
-		n = read(fd, d->buf + d->len, RELAY_BUF - d->len);
-		if (n == 0) {
-			d->eof = true;
-			return 0;
-		}
-		if (n == -1)
-			return (errno == EAGAIN || errno == EINTR) ? 0 : -1;
-		d->len += (size_t)n;
+	while ((n = bq_frame(q)) > 0) {
+		if (q == &r->cin && r->pcount >= MAX_PENDING - 1)
+			return 0;	/* resumes when replies come back */
+		if (handle(r, bq_data(q), (size_t)n) == -1)
+			return -1;
+		bq_consume(q, (size_t)n);
 	}
-	return 0;
-}
-
-/* Moves bytes from d to fd, wiping what was sent; -1 on error. */
-static int
-relay_drain(int fd, struct relay_dir *d)
-{
-	ssize_t n;
-
-	while (d->len > 0) {
-		n = send(fd, d->buf + d->off, d->len, MSG_NOSIGNAL);
-		if (n == -1)
-			return (errno == EAGAIN || errno == EINTR) ? 0 : -1;
-		sodium_memzero(d->buf + d->off, (size_t)n);
-		d->off += (size_t)n;
-		d->len -= (size_t)n;
-	}
-	d->off = 0;
-	return 0;
+	if (n == -1)
+		log_warn("session %s: dropped client pid %ld: frame over %d "
+		    "bytes", r->se->id, (long)r->client_pid,
+		    AGENTPROTO_MAX_FRAME);
+	return n == -1 ? -1 : 0;
 }
 
 static void
@@ -135,17 +502,26 @@ relay_io_cb(struct evh *h, uint32_t events)
 {
 	struct relay_end *e = CONTAINER_OF(h, struct relay_end, ev);
 	struct relay *r = e->r;
-	int err = 0;
+	int cr = 0, ar = 0;
 
 	(void)events;
-	if (relay_fill(r->client.fd, &r->up) == -1 ||
-	    relay_fill(r->agent.fd, &r->down) == -1 ||
-	    relay_drain(r->agent.fd, &r->up) == -1 ||
-	    relay_drain(r->client.fd, &r->down) == -1)
-		err = 1;
-	/* Either side gone and nothing left to deliver: close both. */
-	if (err || (r->up.eof && r->up.len == 0) ||
-	    (r->down.eof && r->down.len == 0)) {
+	if (!r->client_eof && r->pcount < MAX_PENDING - 1 &&
+	    r->aout.len < OUT_HIGH && r->cin.len < FRAME_MAX)
+		cr = bq_read(&r->cin, r->client.fd);
+	if (r->cout.len < OUT_HIGH)
+		ar = bq_read(&r->ain, r->agent.fd);
+	if (cr == -1 || ar == -1 ||
+	    relay_frames(r, &r->cin, relay_request) == -1 ||
+	    relay_frames(r, &r->ain, relay_reply) == -1 ||
+	    bq_write(&r->aout, r->agent.fd) == -1 ||
+	    bq_write(&r->cout, r->client.fd) == -1) {
+		relay_free(r);
+		return;
+	}
+	if (cr == 1)
+		r->client_eof = true;
+	/* The agent went away, or the client left and has nothing coming. */
+	if (ar == 1 || (r->client_eof && r->pcount == 0 && r->cout.len == 0)) {
 		relay_free(r);
 		return;
 	}

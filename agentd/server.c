@@ -216,7 +216,6 @@ ctl_dispatch(struct ctlconn *c)
 		{ "start", session_start },
 		{ "stop", session_stop_request },
 		{ "add", session_add },
-		{ "add_done", session_add_done },
 	};
 	const char *cmd;
 	cJSON *req;

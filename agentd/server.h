@@ -52,8 +52,8 @@ enum session_state {
 };
 
 struct session_key {
-	char		fingerprint[AGENTPROTO_FP_LEN + 1];
-	uint64_t	expires_ns;	/* CLOCK_BOOTTIME */
+	struct agentproto_key	key;
+	uint64_t		expires_ns;	/* CLOCK_BOOTTIME */
 };
 
 struct stop_waiter {
@@ -158,7 +158,6 @@ void	 ctl_unref(struct ctlconn *);
 void	 session_start(struct ctlconn *, const cJSON *req);
 void	 session_stop_request(struct ctlconn *, const cJSON *req);
 void	 session_add(struct ctlconn *, const cJSON *req);
-void	 session_add_done(struct ctlconn *, const cJSON *req);
 void	 session_status(struct ctlconn *);
 /* Begins ending a session with reason (stopped/...); no-op when stopping. */
 void	 session_end(struct session *, const char *reason);
@@ -167,6 +166,21 @@ uint64_t session_deadlines(uint64_t now);
 /* At start: ends what a dead daemon left behind (crashed/supervisor_lost). */
 int	 session_recover(char **cause);
 void	 session_shutdown_all(void);
+
+/* keys.c: the keys a session's agent holds, and the key_* events. Each
+ * writer returns 0, or -1 with *cause when the event is not durable. */
+uint32_t keys_lifetime_cap(const struct session *, int has_lifetime,
+	    uint32_t want);
+int	 keys_loaded(struct session *, const struct agentproto_key *,
+	    uint32_t lifetime, int confirm, char **cause);
+int	 keys_removed(struct session *, const struct agentproto_key *,
+	    const char *reason, char **cause);
+void	 keys_removed_all(struct session *, const char *reason);
+int	 keys_used(struct session *, const struct agentproto_key *, int ok,
+	    const char *dest_fp, int forwarded, pid_t client_pid, char **cause);
+/* Writes key_removed/expired for keys past their lifetime; returns the
+ * nearest future expiry (0: none). */
+uint64_t keys_expire(struct session *, uint64_t now);
 
 /* relay.c: the public agent socket, relayed to ssh-agent. */
 void	 relay_accept(struct session *);

@@ -35,7 +35,6 @@
 	((type *)(void *)((char *)(p) - offsetof(type, member)))
 #define NS		1000000000ull
 #define START_TIMEOUT_S	10
-#define ADD_LIST_TIMEOUT_MS 2000
 
 static void	session_finish(struct session *);
 
@@ -422,6 +421,7 @@ session_finish(struct session *se)
 
 	relay_close_all(se);
 	if (se->created_logged) {
+		keys_removed_all(se, "session_end");
 		if (se->exit_reason == NULL)
 			event = "crashed";
 		w = auditlog_begin(server->log, event, se->id);
@@ -516,6 +516,9 @@ session_deadlines(uint64_t now)
 	uint64_t next = 0, t;
 
 	TAILQ_FOREACH_SAFE(se, &server->sessions, entry, tmp) {
+		if (se->state == SESSION_ACTIVE && se->nkeys > 0 &&
+		    (t = keys_expire(se, now)) != 0 && (next == 0 || t < next))
+			next = t;
 		if (se->state == SESSION_ACTIVE && se->deadline_ns <= now)
 			session_end(se, "ttl_expired");
 		else if (se->state != SESSION_ACTIVE && se->kill_ns != 0 &&
@@ -729,119 +732,6 @@ session_add(struct ctlconn *c, const cJSON *req)
 	}
 	r.lifetime = want < left ? want : left;
 	ctl_reply_ok(c, add_reply_fields, &r);
-}
-
-static bool
-fingerprint_claimed(const cJSON *fps, const char *fp)
-{
-	const cJSON *item;
-
-	cJSON_ArrayForEach(item, fps) {
-		if (cJSON_IsString(item) && strcmp(item->valuestring, fp) == 0)
-			return true;
-	}
-	return false;
-}
-
-struct loaded {
-	struct agentproto_key	*keys;
-	bool			*logged;
-	size_t			 n;
-};
-
-static void
-add_done_fields(struct jsonw *w, void *arg)
-{
-	struct loaded *l = arg;
-	size_t i;
-
-	jsonw_array_begin(w, "loaded");
-	for (i = 0; i < l->n; i++) {
-		if (!l->logged[i])
-			continue;
-		jsonw_object_begin(w, NULL);
-		jsonw_str(w, "fingerprint", l->keys[i].fingerprint);
-		jsonw_str(w, "key_type", l->keys[i].type);
-		jsonw_object_end(w);
-	}
-	jsonw_array_end(w);
-}
-
-/*
- * After `agentd add` ran ssh-add: ask the agent what it holds and write
- * key_loaded for the keys the client added (claimed by fingerprint) and for
- * keys we had not seen. The log records what the agent really holds, not
- * what a client says. (The auditing relay will see adds directly.)
- */
-void
-session_add_done(struct ctlconn *c, const cJSON *req)
-{
-	struct session *se;
-	struct loaded l = { NULL, NULL, 0 };
-	struct session_key *k;
-	const cJSON *fps;
-	struct jsonw *w;
-	uint64_t lifetime = 0, now;
-	size_t i, j;
-	bool claimed, known;
-	char *cause = NULL;
-
-	if ((se = active_session(c, req)) == NULL)
-		return;
-	fps = cJSON_GetObjectItemCaseSensitive(req, "fingerprints");
-	if (ctlmsg_get_uint(req, "lifetime_s", 1, DURATION_MAX, &lifetime) == -1 ||
-	    (fps != NULL && !cJSON_IsArray(fps))) {
-		ctl_reply_error(c, "add_done: lifetime_s and fingerprints "
-		    "required");
-		return;
-	}
-	if (agentproto_list(se->up_path, ADD_LIST_TIMEOUT_MS, &l.keys, &l.n,
-	    &cause) == -1) {
-		ctl_reply_error(c, "%s", cause ? cause : "agent query failed");
-		free(cause);
-		return;
-	}
-	if (l.n > 0 && (l.logged = calloc(l.n, sizeof(*l.logged))) == NULL) {
-		ctl_reply_error(c, "out of memory");
-		free(l.keys);
-		return;
-	}
-	now = now_boot_ns();
-	for (i = 0; i < l.n; i++) {
-		claimed = fingerprint_claimed(fps, l.keys[i].fingerprint);
-		for (j = 0, known = false; j < se->nkeys && !known; j++)
-			known = strcmp(se->keys[j].fingerprint,
-			    l.keys[i].fingerprint) == 0;
-		if (!claimed && known)
-			continue;
-		w = auditlog_begin(server->log, "key_loaded", se->id);
-		jsonw_str(w, "fingerprint", l.keys[i].fingerprint);
-		jsonw_str(w, "key_type", l.keys[i].type);
-		if (claimed)
-			jsonw_uint(w, "lifetime_s", lifetime);
-		else
-			jsonw_null(w, "lifetime_s");	/* not added by us */
-		jsonw_bool(w, "confirm", false);
-		if (auditlog_commit(server->log, &cause) == -1) {
-			ctl_reply_error(c, "audit log: %s", cause ? cause : "?");
-			free(cause);
-			goto out;
-		}
-		l.logged[i] = true;
-		if (!known && se->nkeys < MAX_KEYS &&
-		    (k = reallocarray(se->keys, se->nkeys + 1,
-		    sizeof(*k))) != NULL) {
-			se->keys = k;
-			j = se->nkeys++;
-			strlcpy(k[j].fingerprint, l.keys[i].fingerprint,
-			    sizeof(k[j].fingerprint));
-			k[j].expires_ns = now + lifetime * NS;
-		}
-	}
-	ctl_reply_ok(c, add_done_fields, &l);
-out:
-	free(l.keys);
-	free(l.logged);
 }
 
 static void

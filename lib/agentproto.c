@@ -70,6 +70,505 @@ agentproto_key_type(const unsigned char *blob, size_t len,
 	return 0;
 }
 
+/* --- key blobs and ADD bodies --------------------------------------------- */
+
+enum keyfam { FAM_ED25519, FAM_ECDSA, FAM_RSA, FAM_DSA, FAM_SK_ED25519,
+    FAM_SK_ECDSA };
+
+static const struct keytype {
+	const char	*name;
+	const char	*plain;		/* the key a certificate certifies */
+	enum keyfam	 fam;
+	int		 cert;
+} keytypes[] = {
+	{ "ssh-ed25519", NULL, FAM_ED25519, 0 },
+	{ "ssh-ed25519-cert-v01@openssh.com", "ssh-ed25519", FAM_ED25519, 1 },
+	{ "ecdsa-sha2-nistp256", NULL, FAM_ECDSA, 0 },
+	{ "ecdsa-sha2-nistp384", NULL, FAM_ECDSA, 0 },
+	{ "ecdsa-sha2-nistp521", NULL, FAM_ECDSA, 0 },
+	{ "ecdsa-sha2-nistp256-cert-v01@openssh.com", "ecdsa-sha2-nistp256",
+	    FAM_ECDSA, 1 },
+	{ "ecdsa-sha2-nistp384-cert-v01@openssh.com", "ecdsa-sha2-nistp384",
+	    FAM_ECDSA, 1 },
+	{ "ecdsa-sha2-nistp521-cert-v01@openssh.com", "ecdsa-sha2-nistp521",
+	    FAM_ECDSA, 1 },
+	{ "ssh-rsa", NULL, FAM_RSA, 0 },
+	{ "ssh-rsa-cert-v01@openssh.com", "ssh-rsa", FAM_RSA, 1 },
+	{ "ssh-dss", NULL, FAM_DSA, 0 },
+	{ "ssh-dss-cert-v01@openssh.com", "ssh-dss", FAM_DSA, 1 },
+	{ "sk-ssh-ed25519@openssh.com", NULL, FAM_SK_ED25519, 0 },
+	{ "sk-ssh-ed25519-cert-v01@openssh.com", "sk-ssh-ed25519@openssh.com",
+	    FAM_SK_ED25519, 1 },
+	{ "sk-ecdsa-sha2-nistp256@openssh.com", NULL, FAM_SK_ECDSA, 0 },
+	{ "sk-ecdsa-sha2-nistp256-cert-v01@openssh.com",
+	    "sk-ecdsa-sha2-nistp256@openssh.com", FAM_SK_ECDSA, 1 },
+};
+
+/* Public fields of each family, in public-blob order. */
+static const int pubfields[] = {
+	[FAM_ED25519] = 1,	/* pk */
+	[FAM_ECDSA] = 2,	/* curve, Q */
+	[FAM_RSA] = 2,		/* e, n */
+	[FAM_DSA] = 4,		/* p, q, g, y */
+	[FAM_SK_ED25519] = 2,	/* pk, application */
+	[FAM_SK_ECDSA] = 3,	/* curve, Q, application */
+};
+
+static const struct keytype *
+keytype_find(const unsigned char *name, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(keytypes) / sizeof(keytypes[0]); i++) {
+		if (strlen(keytypes[i].name) == len &&
+		    memcmp(keytypes[i].name, name, len) == 0)
+			return &keytypes[i];
+	}
+	return NULL;
+}
+
+/* A public blob under construction: at most the size of what it came from. */
+struct blob {
+	unsigned char	*buf;
+	size_t		 len;
+	size_t		 cap;
+};
+
+static void
+blob_put_string(struct blob *b, const unsigned char *s, size_t n)
+{
+	b->buf[b->len++] = (unsigned char)(n >> 24);
+	b->buf[b->len++] = (unsigned char)(n >> 16);
+	b->buf[b->len++] = (unsigned char)(n >> 8);
+	b->buf[b->len++] = (unsigned char)n;
+	memcpy(b->buf + b->len, s, n);
+	b->len += n;
+}
+
+/*
+ * Appends a public field: a string, or for RSA and DSA an mpint in OpenSSH's
+ * canonical form (no redundant leading zeros, one zero before a high bit),
+ * as OpenSSH re-encodes keys before hashing them. -1 for a negative mpint.
+ */
+static int
+blob_put_field(struct blob *b, enum keyfam fam, const unsigned char *s,
+    size_t n)
+{
+	if (fam != FAM_RSA && fam != FAM_DSA) {
+		blob_put_string(b, s, n);
+		return 0;
+	}
+	if (n > 0 && (s[0] & 0x80))
+		return -1;
+	while (n > 0 && s[0] == 0) {
+		s++;
+		n--;
+	}
+	if (n > 0 && (s[0] & 0x80)) {
+		/* Re-add one zero: s[-1] is a zero we skipped above. */
+		s--;
+		n++;
+	}
+	blob_put_string(b, s, n);
+	return 0;
+}
+
+static int
+blob_init(struct blob *b, size_t cap)
+{
+	b->len = 0;
+	b->cap = cap + 64;
+	return (b->buf = malloc(b->cap)) == NULL ? -1 : 0;
+}
+
+/* Fingerprints the plain key built in b. */
+static void
+blob_key_done(struct blob *b, const char *type, struct agentproto_key *out)
+{
+	agentproto_fingerprint(b->buf, b->len, out->fingerprint);
+	strlcpy(out->type, type, sizeof(out->type));
+	free(b->buf);
+	b->buf = NULL;
+}
+
+/* Reads n public fields at *pos into b after the plain type name. */
+static int
+blob_take_fields(struct blob *b, const struct keytype *kt,
+    const unsigned char *buf, size_t len, size_t *pos, int swap_rsa)
+{
+	const unsigned char *f[4];
+	size_t flen[4];
+	int i, n = pubfields[kt->fam];
+
+	if (swap_rsa)
+		n = 2;
+	for (i = 0; i < n; i++) {
+		if (get_string(buf, len, pos, &f[i], &flen[i]) == -1)
+			return -1;
+	}
+	/* The private RSA encoding holds n before e; the public blob e, n. */
+	if (swap_rsa) {
+		return blob_put_field(b, kt->fam, f[1], flen[1]) == -1 ||
+		    blob_put_field(b, kt->fam, f[0], flen[0]) == -1 ? -1 : 0;
+	}
+	for (i = 0; i < n; i++) {
+		if (blob_put_field(b, kt->fam, f[i], flen[i]) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+/* A certificate blob: its plain key's fingerprint. */
+static int
+cert_key(const struct keytype *kt, const unsigned char *cert, size_t len,
+    struct agentproto_key *out)
+{
+	const unsigned char *s;
+	size_t pos = 0, n;
+	struct blob b;
+
+	if (get_string(cert, len, &pos, &s, &n) == -1 ||	/* cert type */
+	    keytype_find(s, n) != kt ||
+	    get_string(cert, len, &pos, &s, &n) == -1 ||	/* nonce */
+	    blob_init(&b, len) == -1)
+		return -1;
+	blob_put_string(&b, (const unsigned char *)kt->plain, strlen(kt->plain));
+	if (blob_take_fields(&b, kt, cert, len, &pos, 0) == -1) {
+		free(b.buf);
+		return -1;
+	}
+	blob_key_done(&b, kt->name, out);
+	return 0;
+}
+
+int
+agentproto_blob_key(const unsigned char *blob, size_t len,
+    struct agentproto_key *out)
+{
+	const struct keytype *kt;
+	const unsigned char *s;
+	size_t pos = 0, n;
+
+	if (agentproto_key_type(blob, len, out->type) == -1)
+		goto bad;
+	(void)get_string(blob, len, &pos, &s, &n);
+	kt = keytype_find(s, n);
+	if (kt != NULL && kt->cert)
+		return cert_key(kt, blob, len, out) == -1 ? (errno = EBADMSG, -1) : 0;
+	/* A plain key (or one of a type we do not know) is hashed as it is. */
+	agentproto_fingerprint(blob, len, out->fingerprint);
+	return 0;
+bad:
+	errno = EBADMSG;
+	return -1;
+}
+
+/* Skips n SSH strings (or mpints) at *pos. */
+static int
+skip_strings(const unsigned char *buf, size_t len, size_t *pos, int n)
+{
+	const unsigned char *s;
+	size_t slen;
+
+	while (n-- > 0) {
+		if (get_string(buf, len, pos, &s, &slen) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+static int
+skip_u8(size_t len, size_t *pos)
+{
+	if (len - *pos < 1)
+		return -1;
+	(*pos)++;
+	return 0;
+}
+
+/*
+ * Walks the private key encoding at *pos, leaving the public key in out.
+ * Returns 0, -1 (malformed) or -2 (a key type we do not know).
+ */
+static int
+walk_private_key(const unsigned char *body, size_t len, size_t *pos,
+    struct agentproto_key *out, unsigned char **pub, size_t *publen)
+{
+	const struct keytype *kt;
+	const unsigned char *s, *cert;
+	size_t n, certlen;
+	struct blob b;
+
+	if (get_string(body, len, pos, &s, &n) == -1)
+		return -1;
+	if ((kt = keytype_find(s, n)) == NULL)
+		return -2;
+	if (kt->cert) {
+		if (get_string(body, len, pos, &cert, &certlen) == -1 ||
+		    cert_key(kt, cert, certlen, out) == -1 ||
+		    (*pub = malloc(certlen)) == NULL)
+			return -1;
+		/* The agent knows a certificate identity by the cert blob. */
+		memcpy(*pub, cert, certlen);
+		*publen = certlen;
+		switch (kt->fam) {
+		case FAM_ED25519:
+			return skip_strings(body, len, pos, 2);	/* pk, sk */
+		case FAM_ECDSA:
+			return skip_strings(body, len, pos, 1);	/* d */
+		case FAM_RSA:
+			return skip_strings(body, len, pos, 4);	/* d iqmp p q */
+		case FAM_DSA:
+			return skip_strings(body, len, pos, 1);	/* x */
+		case FAM_SK_ED25519:
+		case FAM_SK_ECDSA:	/* flags, key handle, reserved */
+			return skip_u8(len, pos) == -1 ? -1 :
+			    skip_strings(body, len, pos, 2);
+		}
+		return -1;
+	}
+	if (blob_init(&b, len) == -1)
+		return -1;
+	blob_put_string(&b, s, n);
+	if (blob_take_fields(&b, kt, body, len, pos, kt->fam == FAM_RSA) == -1)
+		goto bad;
+	switch (kt->fam) {
+	case FAM_ED25519:
+	case FAM_ECDSA:
+		if (skip_strings(body, len, pos, 1) == -1)	/* sk | d */
+			goto bad;
+		break;
+	case FAM_RSA:
+		if (skip_strings(body, len, pos, 4) == -1)	/* d iqmp p q */
+			goto bad;
+		break;
+	case FAM_DSA:
+		if (skip_strings(body, len, pos, 1) == -1)	/* x */
+			goto bad;
+		break;
+	case FAM_SK_ED25519:
+	case FAM_SK_ECDSA:
+		if (skip_u8(len, pos) == -1 ||
+		    skip_strings(body, len, pos, 2) == -1)
+			goto bad;
+		break;
+	}
+	agentproto_fingerprint(b.buf, b.len, out->fingerprint);
+	strlcpy(out->type, kt->name, sizeof(out->type));
+	*pub = b.buf;
+	*publen = b.len;
+	return 0;
+bad:
+	free(b.buf);
+	return -1;
+}
+
+static const char *const known_extensions[] = {
+	"restrict-destination-v00@openssh.com",
+	"sk-provider@openssh.com",
+	"associated-certs-v00@openssh.com",
+};
+
+/*
+ * Steps over one constraint at *pos. Returns its type byte, or -1 (malformed)
+ * or -2 (unknown: the constraint or extension cannot be skipped safely).
+ */
+static int
+next_constraint(const unsigned char *body, size_t len, size_t *pos)
+{
+	const unsigned char *name;
+	size_t n, i;
+	int c;
+
+	if (len - *pos < 1)
+		return -1;
+	c = body[(*pos)++];
+	switch (c) {
+	case AGENTPROTO_CONSTRAIN_LIFETIME:
+	case AGENTPROTO_CONSTRAIN_MAXSIGN:
+		if (len - *pos < 4)
+			return -1;
+		*pos += 4;
+		return c;
+	case AGENTPROTO_CONSTRAIN_CONFIRM:
+		return c;
+	case AGENTPROTO_CONSTRAIN_EXTENSION:
+		if (get_string(body, len, pos, &name, &n) == -1)
+			return -1;
+		for (i = 0; i < sizeof(known_extensions) /
+		    sizeof(known_extensions[0]); i++) {
+			if (strlen(known_extensions[i]) == n &&
+			    memcmp(known_extensions[i], name, n) == 0)
+				break;
+		}
+		if (i == 0 || i == 1)		/* one string body */
+			return skip_strings(body, len, pos, 1) == -1 ? -1 : c;
+		if (i == 2)			/* bool, string */
+			return skip_u8(len, pos) == -1 ||
+			    skip_strings(body, len, pos, 1) == -1 ? -1 : c;
+		return -2;
+	default:
+		return -2;
+	}
+}
+
+int
+agentproto_parse_add(const unsigned char *body, size_t len,
+    struct agentproto_add *out, const char **why)
+{
+	const unsigned char *comment;
+	size_t pos = 0, n, start;
+	int c, r;
+
+	memset(out, 0, sizeof(*out));
+	*why = "malformed";
+	if ((r = walk_private_key(body, len, &pos, &out->key, &out->blob,
+	    &out->bloblen)) != 0) {
+		if (r == -2)
+			*why = "unknown key type";
+		goto fail;
+	}
+	if (get_string(body, len, &pos, &comment, &n) == -1)
+		goto fail;
+	out->constraints_off = pos;
+	while (pos < len) {
+		start = pos;
+		if ((c = next_constraint(body, len, &pos)) < 0) {
+			if (c == -2)
+				*why = "unknown constraint or extension";
+			goto fail;
+		}
+		if (c == AGENTPROTO_CONSTRAIN_LIFETIME) {
+			if (out->has_lifetime) {
+				*why = "duplicate lifetime constraint";
+				goto fail;
+			}
+			out->has_lifetime = 1;
+			out->lifetime = get_u32(body + start + 1);
+		} else if (c == AGENTPROTO_CONSTRAIN_CONFIRM) {
+			if (out->confirm) {
+				*why = "duplicate confirm constraint";
+				goto fail;
+			}
+			out->confirm = 1;
+		}
+	}
+	*why = NULL;
+	return 0;
+fail:
+	agentproto_add_free(out);
+	errno = EBADMSG;
+	return -1;
+}
+
+void
+agentproto_add_free(struct agentproto_add *add)
+{
+	free(add->blob);
+	add->blob = NULL;
+	add->bloblen = 0;
+}
+
+int
+agentproto_add_with_lifetime(const unsigned char *body, size_t len,
+    const struct agentproto_add *add, uint32_t lifetime,
+    unsigned char **frame, size_t *framelen)
+{
+	unsigned char *f;
+	size_t pos, start, o, flen;
+	int c;
+
+	/* The new lifetime replaces the old (5 bytes each): at most 5 more. */
+	if (len > AGENTPROTO_MAX_FRAME || (f = malloc(len + 4 + 1 + 5)) == NULL) {
+		errno = len > AGENTPROTO_MAX_FRAME ? EMSGSIZE : ENOMEM;
+		return -1;
+	}
+	o = 4;
+	f[o++] = AGENTPROTO_ADD_ID_CONSTRAINED;
+	memcpy(f + o, body, add->constraints_off);
+	o += add->constraints_off;
+	f[o++] = AGENTPROTO_CONSTRAIN_LIFETIME;
+	f[o++] = (unsigned char)(lifetime >> 24);
+	f[o++] = (unsigned char)(lifetime >> 16);
+	f[o++] = (unsigned char)(lifetime >> 8);
+	f[o++] = (unsigned char)lifetime;
+	for (pos = add->constraints_off; pos < len;) {
+		start = pos;
+		if ((c = next_constraint(body, len, &pos)) < 0) {
+			sodium_memzero(f, len + 10);
+			free(f);
+			errno = EBADMSG;
+			return -1;
+		}
+		if (c != AGENTPROTO_CONSTRAIN_LIFETIME) {
+			memcpy(f + o, body + start, pos - start);
+			o += pos - start;
+		}
+	}
+	flen = o - 4;
+	f[0] = (unsigned char)(flen >> 24);
+	f[1] = (unsigned char)(flen >> 16);
+	f[2] = (unsigned char)(flen >> 8);
+	f[3] = (unsigned char)flen;
+	*frame = f;
+	*framelen = o;
+	return 0;
+}
+
+int
+agentproto_parse_sign(const unsigned char *body, size_t len,
+    struct agentproto_key *out)
+{
+	const unsigned char *blob;
+	size_t pos = 0, n;
+
+	if (get_string(body, len, &pos, &blob, &n) == -1 ||
+	    skip_strings(body, len, &pos, 1) == -1 || len - pos != 4) {
+		errno = EBADMSG;
+		return -1;
+	}
+	return agentproto_blob_key(blob, n, out);
+}
+
+int
+agentproto_parse_remove(const unsigned char *body, size_t len,
+    struct agentproto_key *out)
+{
+	const unsigned char *blob;
+	size_t pos = 0, n;
+
+	if (get_string(body, len, &pos, &blob, &n) == -1 || pos != len) {
+		errno = EBADMSG;
+		return -1;
+	}
+	return agentproto_blob_key(blob, n, out);
+}
+
+int
+agentproto_parse_session_bind(const unsigned char *body, size_t len,
+    char hostkey_fp[AGENTPROTO_FP_LEN + 1], int *forwarding)
+{
+	static const char name[] = "session-bind@openssh.com";
+	const unsigned char *s, *hostkey;
+	struct agentproto_key k;
+	size_t pos = 0, n, hklen;
+
+	if (get_string(body, len, &pos, &s, &n) == -1)
+		goto bad;
+	if (n != sizeof(name) - 1 || memcmp(s, name, n) != 0)
+		return 0;
+	if (get_string(body, len, &pos, &hostkey, &hklen) == -1 ||
+	    skip_strings(body, len, &pos, 2) == -1 ||	/* session id, sig */
+	    len - pos != 1 || agentproto_blob_key(hostkey, hklen, &k) == -1)
+		goto bad;
+	memcpy(hostkey_fp, k.fingerprint, AGENTPROTO_FP_LEN + 1);
+	*forwarding = body[pos] != 0;
+	return 1;
+bad:
+	errno = EBADMSG;
+	return -1;
+}
+
 int
 agentproto_parse_identities(const unsigned char *body, size_t len,
     struct agentproto_key **keys, size_t *nkeys)
@@ -90,9 +589,8 @@ agentproto_parse_identities(const unsigned char *body, size_t len,
 	for (i = 0; i < n; i++) {
 		if (get_string(body, len, &pos, &blob, &bloblen) == -1 ||
 		    get_string(body, len, &pos, &comment, &commentlen) == -1 ||
-		    agentproto_key_type(blob, bloblen, k[i].type) == -1)
+		    agentproto_blob_key(blob, bloblen, &k[i]) == -1)
 			goto bad;
-		agentproto_fingerprint(blob, bloblen, k[i].fingerprint);
 	}
 	if (pos != len)
 		goto bad;

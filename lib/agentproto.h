@@ -8,8 +8,28 @@
 #include <stdint.h>
 
 #define AGENTPROTO_MAX_FRAME		(256 * 1024)	/* as OpenSSH's agent */
+
+/* Message numbers (PROTOCOL.agent; RFC 9987). */
+#define AGENTPROTO_FAILURE		5
+#define AGENTPROTO_SUCCESS		6
+#define AGENTPROTO_REMOVE_ALL_RSA	9	/* legacy; ssh-add -D still sends it */
 #define AGENTPROTO_REQUEST_IDENTITIES	11
 #define AGENTPROTO_IDENTITIES_ANSWER	12
+#define AGENTPROTO_SIGN_REQUEST		13
+#define AGENTPROTO_SIGN_RESPONSE	14
+#define AGENTPROTO_ADD_IDENTITY		17
+#define AGENTPROTO_REMOVE_IDENTITY	18
+#define AGENTPROTO_REMOVE_ALL		19
+#define AGENTPROTO_LOCK			22
+#define AGENTPROTO_UNLOCK		23
+#define AGENTPROTO_ADD_ID_CONSTRAINED	25
+#define AGENTPROTO_EXTENSION		27
+
+/* Key constraints (after the comment of an ADD). */
+#define AGENTPROTO_CONSTRAIN_LIFETIME	1
+#define AGENTPROTO_CONSTRAIN_CONFIRM	2
+#define AGENTPROTO_CONSTRAIN_MAXSIGN	3
+#define AGENTPROTO_CONSTRAIN_EXTENSION	255
 #define AGENTPROTO_FP_LEN		(7 + 43)	/* "SHA256:" + unpadded base64 */
 #define AGENTPROTO_TYPE_MAX		64
 
@@ -18,13 +38,74 @@ struct agentproto_key {
 	char	type[AGENTPROTO_TYPE_MAX];	/* "ssh-ed25519", … */
 };
 
-/* "SHA256:<base64 without padding>" of the public key blob, as ssh-keygen -l. */
+/* SHA256:<base64 without padding> of exactly these bytes. Use
+ * agentproto_blob_key for a key blob: a certificate's fingerprint is that of
+ * its plain key, as ssh-keygen -l prints it. */
 void	agentproto_fingerprint(const unsigned char *blob, size_t len,
 	    char out[AGENTPROTO_FP_LEN + 1]);
 
 /* The key type: the blob's first string. -1 if the blob is malformed. */
 int	agentproto_key_type(const unsigned char *blob, size_t len,
 	    char out[AGENTPROTO_TYPE_MAX]);
+
+/*
+ * Names the public key blob: its type (a certificate keeps its cert type) and
+ * the fingerprint ssh-keygen -l prints (for a certificate, of the plain key
+ * inside it). -1 with errno EBADMSG for a malformed blob or an unknown type.
+ */
+int	agentproto_blob_key(const unsigned char *blob, size_t len,
+	    struct agentproto_key *out);
+
+/* What an ADD_IDENTITY / ADD_ID_CONSTRAINED body holds, without its secrets. */
+struct agentproto_add {
+	struct agentproto_key	key;
+	unsigned char		*blob;	/* the identity's public blob (the
+					   certificate for a cert), malloc'ed */
+	size_t			bloblen;
+	size_t			constraints_off; /* where constraints start */
+	int			has_lifetime;
+	uint32_t		lifetime;
+	int			confirm;
+};
+
+/*
+ * Walks an ADD body (after the type byte) through the private key encoding of
+ * each known key type (ed25519, ecdsa, rsa, dsa, their certificates, and the
+ * FIDO sk- types) to the public key, then the comment and the constraints.
+ * Keeps no private bytes; out->blob is the public key blob the agent will
+ * know the identity by (free it with agentproto_add_free). Returns 0, or -1
+ * with *why: "malformed" for a frame
+ * that is out of bounds, or a reason to refuse (unknown key type, unknown
+ * constraint or extension, duplicate constraint) — fail closed.
+ */
+int	agentproto_parse_add(const unsigned char *body, size_t len,
+	    struct agentproto_add *out, const char **why);
+void	agentproto_add_free(struct agentproto_add *);
+
+/*
+ * Builds a whole ADD_ID_CONSTRAINED frame (length prefix included) from the
+ * parsed ADD body with its lifetime set to `lifetime`, other constraints
+ * copied. *frame is malloc'ed and holds private key bytes: the caller wipes
+ * (sodium_memzero) and frees it. 0 or -1 (ENOMEM, EMSGSIZE).
+ */
+int	agentproto_add_with_lifetime(const unsigned char *body, size_t len,
+	    const struct agentproto_add *add, uint32_t lifetime,
+	    unsigned char **frame, size_t *framelen);
+
+/* SIGN_REQUEST (key blob, data, flags) and REMOVE_IDENTITY (key blob) bodies:
+ * the key they name. 0 or -1 (EBADMSG). */
+int	agentproto_parse_sign(const unsigned char *body, size_t len,
+	    struct agentproto_key *out);
+int	agentproto_parse_remove(const unsigned char *body, size_t len,
+	    struct agentproto_key *out);
+
+/*
+ * An EXTENSION body: returns 1 for session-bind@openssh.com with the bound
+ * host key's fingerprint and is_forwarding filled in, 0 for any other
+ * extension, -1 for a malformed body.
+ */
+int	agentproto_parse_session_bind(const unsigned char *body, size_t len,
+	    char hostkey_fp[AGENTPROTO_FP_LEN + 1], int *forwarding);
 
 /*
  * Parses an IDENTITIES_ANSWER body (after the type byte) into a malloc'ed
