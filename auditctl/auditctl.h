@@ -1,0 +1,66 @@
+/* auditctl: the read-only audit log CLI (DESIGN §7). */
+#ifndef AUDITCTL_AUDITCTL_H
+#define AUDITCTL_AUDITCTL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "auditfold.h"
+
+#define EXIT_USAGE	2
+
+struct cmd_entry {
+	const char	*name;
+	const char	*alias;		/* another spelling, or NULL */
+	const char	*usage;
+	int		(*exec)(int argc, char **argv);
+};
+
+/* auditctl.c */
+extern const char	*log_opt;	/* --log, before or after the verb */
+extern const char	*now_opt;	/* --now: a fixed "now" for reproducible output */
+void	 usage_for(const char *verb);
+void	 die_usage(const char *verb, const char *fmt, ...)
+	    __attribute__((format(printf, 2, 3), noreturn));
+void	 die(const char *verb, const char *fmt, ...)
+	    __attribute__((format(printf, 2, 3), noreturn));
+/* The log to read: --log, $AGENTD_DIR/audit.jsonl, $XDG_STATE_HOME/agentd/...,
+ * ~/.local/state/agentd/audit.jsonl. Dies on failure. */
+const char	*log_path(const char *verb);
+/* Opens the log read-only ("-" is stdin); dies with a clear message. */
+int	 log_open(const char *verb, const char *path);
+/* 1 when a process (a running agentd) holds the flock on the log, 0 when
+ * none does (unended sessions are then orphaned). */
+int	 log_daemon_holds(int fd);
+/* Reads the whole log into f; warnings go to stderr, at most a few lines plus
+ * a count. Dies on a read error. */
+void	 log_fold(const char *verb, const char *path, int fd, struct auditfold *f);
+/* Now in microseconds (or --now). */
+int64_t	 now_us(const char *verb);
+/* --since D: the cutoff (now - D) in microseconds. */
+int64_t	 since_cutoff(const char *verb, const char *val, int64_t now);
+/* RFC 3339 with microseconds of t into out[32]. */
+void	 fmt_time(int64_t us, char *out);
+/* Writes len bytes to fp with control characters made visible (\xNN), so a
+ * label cannot drive the reader's terminal. */
+void	 put_safe(FILE *fp, const char *s, size_t len);
+/* Elapsed seconds a->b rounded up / to nearest; 0 if b < a. */
+uint64_t elapsed_ceil_s(int64_t a, int64_t b);
+uint64_t elapsed_round_s(int64_t a, int64_t b);
+
+/* Row helpers shared by list and show. */
+const char	*row_state(const struct auditfold_row *, int daemon);
+uint64_t	 row_duration(const struct auditfold_row *, int daemon, int64_t now);
+
+/* cmd-list.c: one row as the JSON object --list --json prints. */
+void	 list_print_json(FILE *, const struct auditfold *,
+	    const struct auditfold_row *, int daemon, int64_t now);
+
+int	 cmd_list(int, char **);
+int	 cmd_show(int, char **);
+int	 cmd_ttl_evidence(int, char **);
+int	 cmd_verify(int, char **);
+
+#endif

@@ -1,0 +1,463 @@
+/* auditctl ttl-evidence: what an operator needs before changing a TTL. */
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "auditctl.h"
+#include "audithist.h"
+#include "duration.h"
+#include "jsonw.h"
+
+#define DEFAULT_MIN_DAYS	7
+#define DEFAULT_MIN_SESSIONS	30
+#define MAX_REASONS		64
+
+/* Everything is accumulated from ended sessions, as they end: memory is
+ * bounded by the sessions open at once plus distinct values. */
+struct evidence {
+	int64_t		 cutoff;	/* sessions created before are left out */
+	uint64_t	 ended;
+	uint64_t	 ran_into_ttl;
+	uint64_t	 no_created;	/* ended, created not in the log */
+	struct {
+		uint32_t	 ref;
+		uint64_t	 n;
+	}		 reasons[MAX_REASONS];
+	size_t		 nreasons;
+	uint64_t	 other_reasons;
+	struct audithist *duration;	/* duration_s as logged */
+	struct audithist *ttl;		/* ttl_s used */
+	struct audithist *ttl_expired;	/* ttl_s of sessions that hit it */
+	struct audithist *pct_of_ttl;	/* duration * 100 / ttl, rounded down */
+	struct audithist *to_first_key;	/* created -> first key_loaded, ceil s */
+	struct audithist *to_last_use;	/* created -> last key_used, ceil s */
+	int		 oom;
+};
+
+static void
+ev_add(struct evidence *e, struct audithist *h, uint64_t v)
+{
+	if (audithist_add(h, v) == -1)
+		e->oom = 1;
+}
+
+static void
+evidence_end(const struct auditfold *f, const struct auditfold_row *r,
+    void *arg)
+{
+	struct evidence *e = arg;
+	const char *reason;
+	size_t i, len;
+	uint64_t d;
+
+	if (r->created_us == AUDITFOLD_NO_TIME) {
+		e->no_created++;
+		return;
+	}
+	if (e->cutoff != AUDITFOLD_NO_TIME && r->created_us < e->cutoff)
+		return;
+	e->ended++;
+	for (i = 0; i < e->nreasons && e->reasons[i].ref != r->exit_reason; i++)
+		;
+	if (i < e->nreasons)
+		e->reasons[i].n++;
+	else if (i < MAX_REASONS) {
+		e->reasons[i].ref = r->exit_reason;
+		e->reasons[i].n = 1;
+		e->nreasons++;
+	} else
+		e->other_reasons++;
+	reason = auditfold_str(f, r->exit_reason, &len);
+	d = row_duration(r, 0, 0);
+	ev_add(e, e->duration, d);
+	if (r->flags & AUDITFOLD_HAS_TTL) {
+		ev_add(e, e->ttl, r->ttl_s);
+		if (r->ttl_s > 0)
+			ev_add(e, e->pct_of_ttl, d * 100 / r->ttl_s);
+	}
+	if (reason != NULL && len == 11 && memcmp(reason, "ttl_expired", 11) == 0) {
+		e->ran_into_ttl++;
+		ev_add(e, e->ttl_expired, r->ttl_s);
+	}
+	if (r->first_key_us != AUDITFOLD_NO_TIME)
+		ev_add(e, e->to_first_key,
+		    elapsed_ceil_s(r->created_us, r->first_key_us));
+	if (r->last_use_us != AUDITFOLD_NO_TIME)
+		ev_add(e, e->to_last_use,
+		    elapsed_ceil_s(r->created_us, r->last_use_us));
+}
+
+/* An object key of len bytes (any bytes) and its ':'. */
+static void
+json_key(struct jsonw *w, const char *key, size_t len)
+{
+	if (w->need_comma)
+		jsonw_raw(w, ",", 1);
+	jsonw_quote(w, key, len);
+	jsonw_raw(w, ":", 1);
+	w->need_comma = true;
+}
+
+/* key: a number already formatted (a decimal fraction). */
+static void
+json_number(struct jsonw *w, const char *key, const char *num)
+{
+	json_key(w, key, strlen(key));
+	jsonw_raw(w, num, strlen(num));
+}
+
+static void
+json_pcts(struct jsonw *w, const char *key, const struct audithist *h)
+{
+	jsonw_object_begin(w, key);
+	jsonw_uint(w, "sessions", audithist_count(h));
+	if (audithist_count(h) == 0) {
+		jsonw_null(w, "p50");
+		jsonw_null(w, "p90");
+		jsonw_null(w, "p99");
+		jsonw_null(w, "max");
+	} else {
+		jsonw_uint(w, "p50", audithist_quantile(h, 500));
+		jsonw_uint(w, "p90", audithist_quantile(h, 900));
+		jsonw_uint(w, "p99", audithist_quantile(h, 990));
+		jsonw_uint(w, "max", audithist_quantile(h, 1000));
+	}
+	jsonw_object_end(w);
+}
+
+/* A fraction n/d with 4 decimals, exact decimal rounding of integers. */
+static void
+fmt_share(char *out, size_t len, uint64_t n, uint64_t d)
+{
+	uint64_t x;
+
+	if (d == 0) {
+		snprintf(out, len, "0");
+		return;
+	}
+	x = (uint64_t)(((unsigned __int128)n * 20000 + d) / (2 * d));
+	snprintf(out, len, "%" PRIu64 ".%04" PRIu64, x / 10000, x % 10000);
+}
+
+static void
+dur_or_dash(char *out, size_t len, const struct audithist *h, unsigned pm)
+{
+	if (audithist_count(h) == 0)
+		snprintf(out, len, "-");
+	else
+		duration_format(audithist_quantile(h, pm), out, len);
+}
+
+int
+cmd_ttl_evidence(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "since", required_argument, NULL, 's' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "markdown", no_argument, NULL, 'm' },
+		{ "min-days", required_argument, NULL, 'd' },
+		{ "min-sessions", required_argument, NULL, 'n' },
+		{ "log", required_argument, NULL, 'L' },
+		{ "now", required_argument, NULL, 'N' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	static const struct {
+		const char	*label;
+		uint64_t	 lo, hi;
+	} buckets[] = {
+		{ "< 1m", 0, 60 }, { "1m-5m", 60, 300 }, { "5m-15m", 300, 900 },
+		{ "15m-30m", 900, 1800 }, { "30m-1h", 1800, 3600 },
+		{ "1h-2h", 3600, 7200 }, { "2h-4h", 7200, 14400 },
+		{ "4h-8h", 14400, 28800 }, { "8h-12h", 28800, 43200 },
+		{ ">= 12h", 43200, UINT64_MAX },
+	};
+	struct evidence e;
+	struct audithist **hs[] = { &e.duration, &e.ttl, &e.ttl_expired,
+	    &e.pct_of_ttl, &e.to_first_key, &e.to_last_use };
+	const struct auditfold_stats *st;
+	const struct auditfold_row *r;
+	struct auditfold *f;
+	struct jsonw w;
+	const char *since = NULL, *path, *s;
+	char *end, t1[32], t2[32], share[32], days[32], statement[256];
+	char a[32], b[32], c[32], dmax[32];
+	uint64_t min_days = DEFAULT_MIN_DAYS, min_sessions = DEFAULT_MIN_SESSIONS;
+	uint64_t open = 0, window_s = 0, v, cnt, most = 0, x;
+	int64_t now, first, last;
+	int ch, fd, json = 0, markdown = 0, daemon, sufficient;
+	size_t i, j, len;
+
+	while ((ch = getopt_long(argc, argv, "+h", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 's':
+			since = optarg;
+			break;
+		case 'j':
+			json = 1;
+			break;
+		case 'm':
+			markdown = 1;
+			break;
+		case 'd':
+		case 'n':
+			x = strtoull(optarg, &end, 10);
+			if (optarg[0] < '0' || optarg[0] > '9' || *end != '\0' ||
+			    x > 1000000000)
+				die_usage("ttl-evidence", "--%s: not a whole number: "
+				    "'%s'", ch == 'd' ? "min-days" : "min-sessions",
+				    optarg);
+			if (ch == 'd')
+				min_days = x;
+			else
+				min_sessions = x;
+			break;
+		case 'L':
+			log_opt = optarg;
+			break;
+		case 'N':
+			now_opt = optarg;
+			break;
+		case 'h':
+			usage_for("ttl-evidence");
+			return 0;
+		default:
+			usage_for("ttl-evidence");
+			return EXIT_USAGE;
+		}
+	}
+	if (optind != argc)
+		die_usage("ttl-evidence", "unexpected argument '%s'", argv[optind]);
+	if (json && markdown)
+		die_usage("ttl-evidence", "--json and --markdown exclude each other");
+	memset(&e, 0, sizeof(e));
+	now = now_us("ttl-evidence");
+	e.cutoff = since ? since_cutoff("ttl-evidence", since, now) :
+	    AUDITFOLD_NO_TIME;
+	for (i = 0; i < sizeof(hs) / sizeof(hs[0]); i++) {
+		if ((*hs[i] = audithist_new()) == NULL)
+			die("ttl-evidence", "out of memory");
+	}
+	path = log_path("ttl-evidence");
+	fd = log_open("ttl-evidence", path);
+	if ((f = auditfold_new(evidence_end, &e)) == NULL)
+		die("ttl-evidence", "out of memory");
+	log_fold("ttl-evidence", path, fd, f);
+	daemon = log_daemon_holds(fd);
+	if (fd != STDIN_FILENO)
+		close(fd);
+	for (i = 0; i < sizeof(hs) / sizeof(hs[0]); i++) {
+		if (audithist_finish(*hs[i]) == -1)
+			e.oom = 1;
+	}
+	if (e.oom)
+		die("ttl-evidence", "out of memory");
+	for (i = 0; i < auditfold_nrows(f); i++) {
+		r = auditfold_row(f, i);
+		if (r->state == AUDITFOLD_OPEN && r->created_us !=
+		    AUDITFOLD_NO_TIME && (e.cutoff == AUDITFOLD_NO_TIME ||
+		    r->created_us >= e.cutoff))
+			open++;
+	}
+
+	/* The window: events seen, from the cutoff on. */
+	st = auditfold_stats(f);
+	first = st->first_us;
+	last = st->last_us;
+	if (first != AUDITFOLD_NO_TIME && e.cutoff != AUDITFOLD_NO_TIME &&
+	    first < e.cutoff)
+		first = e.cutoff < last ? e.cutoff : last;
+	if (first != AUDITFOLD_NO_TIME)
+		window_s = (uint64_t)(last - first) / 1000000;
+	snprintf(days, sizeof(days), "%" PRIu64 ".%02" PRIu64,
+	    window_s / 86400, (window_s % 86400) * 100 / 86400);
+	sufficient = window_s >= min_days * 86400 && e.ended >= min_sessions;
+	if (sufficient)
+		snprintf(statement, sizeof(statement), "sufficient: %s days and "
+		    "%" PRIu64 " ended sessions (at least %" PRIu64 " days and %"
+		    PRIu64 " sessions needed)", days, e.ended, min_days,
+		    min_sessions);
+	else
+		snprintf(statement, sizeof(statement), "not sufficient: %s days "
+		    "and %" PRIu64 " ended sessions; at least %" PRIu64 " days "
+		    "and %" PRIu64 " sessions are needed", days, e.ended,
+		    min_days, min_sessions);
+	fmt_share(share, sizeof(share), e.ran_into_ttl, e.ended);
+
+	if (json) {
+		jsonw_init(&w);
+		jsonw_begin(&w);
+		jsonw_object_begin(&w, "window");
+		if (first == AUDITFOLD_NO_TIME) {
+			jsonw_null(&w, "first_event_at");
+			jsonw_null(&w, "last_event_at");
+		} else {
+			fmt_time(first, t1);
+			fmt_time(last, t2);
+			jsonw_str(&w, "first_event_at", t1);
+			jsonw_str(&w, "last_event_at", t2);
+		}
+		jsonw_uint(&w, "seconds", window_s);
+		json_number(&w, "days", days);
+		if (e.cutoff == AUDITFOLD_NO_TIME)
+			jsonw_null(&w, "since");
+		else {
+			fmt_time(e.cutoff, t1);
+			jsonw_str(&w, "since", t1);
+		}
+		jsonw_object_end(&w);
+		jsonw_object_begin(&w, "sessions");
+		jsonw_uint(&w, "ended", e.ended);
+		jsonw_uint(&w, "open", open);
+		jsonw_str(&w, "open_state", daemon ? "active" : "orphaned");
+		jsonw_uint(&w, "ended_without_created", e.no_created);
+		jsonw_object_end(&w);
+		jsonw_object_begin(&w, "exit_reasons");
+		for (i = 0; i < e.nreasons; i++) {
+			s = auditfold_str(f, e.reasons[i].ref, &len);
+			if (s == NULL)
+				jsonw_uint(&w, "(none)", e.reasons[i].n);
+			else {
+				/* Keys may hold any bytes: jsonw quotes them. */
+				json_key(&w, s, len);
+				snprintf(t1, sizeof(t1), "%" PRIu64,
+				    e.reasons[i].n);
+				jsonw_raw(&w, t1, strlen(t1));
+			}
+		}
+		if (e.other_reasons > 0)
+			jsonw_uint(&w, "(other)", e.other_reasons);
+		jsonw_object_end(&w);
+		json_pcts(&w, "duration_s", e.duration);
+		json_pcts(&w, "ttl_s", e.ttl);
+		json_pcts(&w, "duration_pct_of_ttl", e.pct_of_ttl);
+		jsonw_array_begin(&w, "ttls");
+		for (i = 0; i < audithist_ndistinct(e.ttl); i++) {
+			audithist_distinct(e.ttl, i, &v, &cnt);
+			jsonw_object_begin(&w, NULL);
+			jsonw_uint(&w, "ttl_s", v);
+			jsonw_uint(&w, "sessions", cnt);
+			jsonw_uint(&w, "ttl_expired",
+			    audithist_count_range(e.ttl_expired, v, v + 1));
+			jsonw_object_end(&w);
+		}
+		jsonw_array_end(&w);
+		jsonw_object_begin(&w, "ran_into_ttl");
+		jsonw_uint(&w, "sessions", e.ran_into_ttl);
+		json_number(&w, "share", share);
+		jsonw_object_end(&w);
+		json_pcts(&w, "created_to_first_key_s", e.to_first_key);
+		json_pcts(&w, "created_to_last_key_use_s", e.to_last_use);
+		jsonw_object_begin(&w, "ttl_covering_key_use_s");
+		if (audithist_count(e.to_last_use) == 0) {
+			jsonw_null(&w, "p95");
+			jsonw_null(&w, "p99");
+		} else {
+			jsonw_uint(&w, "p95", audithist_quantile(e.to_last_use, 950));
+			jsonw_uint(&w, "p99", audithist_quantile(e.to_last_use, 990));
+		}
+		jsonw_object_end(&w);
+		jsonw_object_begin(&w, "evidence");
+		jsonw_bool(&w, "sufficient", sufficient);
+		jsonw_uint(&w, "min_days", min_days);
+		jsonw_uint(&w, "min_sessions", min_sessions);
+		jsonw_str(&w, "statement", statement);
+		jsonw_object_end(&w);
+		jsonw_end(&w);
+		if (!jsonw_ok(&w))
+			die("ttl-evidence", "out of memory");
+		fwrite(w.buf, 1, w.len, stdout);
+		fputc('\n', stdout);
+		jsonw_free(&w);
+	} else {
+		if (first != AUDITFOLD_NO_TIME) {
+			fmt_time(first, t1);
+			fmt_time(last, t2);
+		} else
+			strcpy(t1, "-"), strcpy(t2, "-");
+		if (markdown)
+			printf("### TTL evidence (auditctl ttl-evidence)\n\n"
+			    "| | |\n|---|---|\n");
+#define ROW(k, ...) do { \
+	if (markdown) printf("| %s | ", k); else printf("%-28s ", k); \
+	printf(__VA_ARGS__); \
+	printf(markdown ? " |\n" : "\n"); \
+} while (0)
+		ROW("window", "%s .. %s (%s days)", t1, t2, days);
+		ROW("sessions ended", "%" PRIu64 " (%" PRIu64 " still open, %s)",
+		    e.ended, open, daemon ? "active" : "orphaned");
+		dur_or_dash(a, sizeof(a), e.duration, 500);
+		dur_or_dash(b, sizeof(b), e.duration, 900);
+		dur_or_dash(c, sizeof(c), e.duration, 990);
+		dur_or_dash(dmax, sizeof(dmax), e.duration, 1000);
+		ROW("duration p50/p90/p99/max", "%s / %s / %s / %s", a, b, c, dmax);
+		dur_or_dash(a, sizeof(a), e.ttl, 500);
+		dur_or_dash(dmax, sizeof(dmax), e.ttl, 1000);
+		ROW("TTL used p50/max", "%s / %s", a, dmax);
+		ROW("ran into the TTL", "%" PRIu64 " sessions (share %s)",
+		    e.ran_into_ttl, share);
+		dur_or_dash(a, sizeof(a), e.to_first_key, 500);
+		dur_or_dash(b, sizeof(b), e.to_first_key, 900);
+		dur_or_dash(dmax, sizeof(dmax), e.to_first_key, 1000);
+		ROW("created -> first key p50/p90/max", "%s / %s / %s", a, b, dmax);
+		dur_or_dash(a, sizeof(a), e.to_last_use, 500);
+		dur_or_dash(b, sizeof(b), e.to_last_use, 900);
+		dur_or_dash(dmax, sizeof(dmax), e.to_last_use, 1000);
+		ROW("created -> last key use p50/p90/max", "%s / %s / %s", a, b,
+		    dmax);
+		dur_or_dash(a, sizeof(a), e.to_last_use, 950);
+		dur_or_dash(b, sizeof(b), e.to_last_use, 990);
+		ROW("TTL covering 95% / 99% of key use", "%s / %s", a, b);
+		for (i = 0; i < e.nreasons; i++) {
+			s = auditfold_str(f, e.reasons[i].ref, &len);
+			if (markdown)
+				printf("| exit_reason `");
+			else
+				printf("exit_reason ");
+			if (s != NULL)
+				put_safe(stdout, s, len);
+			else
+				printf("(none)");
+			if (markdown)
+				printf("` | %" PRIu64 " |\n", e.reasons[i].n);
+			else
+				printf("%*s%" PRIu64 "\n", len < 16 ?
+				    (int)(16 - len) : 1, "", e.reasons[i].n);
+		}
+		printf(markdown ? "\n**%s**\n\n" : "\n%s\n\n", statement);
+		/* The duration histogram, to the last non-empty bucket. */
+		for (i = 0; i < sizeof(buckets) / sizeof(buckets[0]); i++) {
+			cnt = audithist_count_range(e.duration, buckets[i].lo,
+			    buckets[i].hi);
+			if (cnt > most)
+				most = cnt;
+		}
+		if (most > 0) {
+			if (markdown)
+				printf("Session durations:\n\n```\n");
+			for (j = sizeof(buckets) / sizeof(buckets[0]); j > 0 &&
+			    audithist_count_range(e.duration, buckets[j - 1].lo,
+			    buckets[j - 1].hi) == 0; j--)
+				;
+			for (i = 0; i < j; i++) {
+				cnt = audithist_count_range(e.duration,
+				    buckets[i].lo, buckets[i].hi);
+				printf("%-8s %8" PRIu64 " ", buckets[i].label, cnt);
+				for (x = 0; x < (cnt * 40 + most - 1) / most; x++)
+					fputs("#", stdout);
+				putchar('\n');
+			}
+			if (markdown)
+				printf("```\n");
+		}
+	}
+	auditfold_free(f);
+	for (i = 0; i < sizeof(hs) / sizeof(hs[0]); i++)
+		audithist_free(*hs[i]);
+	if (fflush(stdout) == EOF || ferror(stdout))
+		die("ttl-evidence", "writing output failed");
+	return 0;
+}
