@@ -96,6 +96,8 @@ build-fuzz/%: tests/fuzz/%.c $(LIB_SRC) $(BUILD)/config.mk
 	$(Q)clang -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
 	    -Ilib $(PKG_CFLAGS) -o $@ $< $(LIB_SRC) $(PKG_LIBS)
 fuzz: $(FUZZ_BIN)
+	@[ -n "$$(ls -A build-fuzz/corpus/fuzz_agentproto 2>/dev/null)" ] || \
+	    tests/fuzz/agent-corpus.sh build-fuzz/corpus/fuzz_agentproto
 	@set -e; for f in $(FUZZ_BIN); do \
 	    mkdir -p build-fuzz/corpus/$$(basename $$f); \
 	    echo "fuzz: $$f for $(FUZZ_SECONDS)s"; \
