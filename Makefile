@@ -34,14 +34,15 @@ $(BUILD)/config.mk: scripts/deps.sh
 	   echo "CHECK_LIBS = $$(pkg-config --libs check)"; } > $@
 
 LIB_SRC    = $(sort $(wildcard lib/*.c))
-AGENTD_SRC = $(sort $(wildcard agentd/*.c))
+AGENTD_SRC = $(sort $(filter-out agentd/tether-main.c,$(wildcard agentd/*.c)))
 AUDITCTL_SRC = $(sort $(wildcard auditctl/*.c))
 TEST_SRC   = $(sort $(wildcard tests/check_*.c))
 
 LIB_OBJ    = $(LIB_SRC:%.c=$(BUILD)/%.o)
 AGENTD_OBJ = $(AGENTD_SRC:%.c=$(BUILD)/%.o)
 AUDITCTL_OBJ = $(AUDITCTL_SRC:%.c=$(BUILD)/%.o)
-BINS       = $(BUILD)/bin/agentd $(if $(AUDITCTL_SRC),$(BUILD)/bin/auditctl)
+BINS       = $(BUILD)/bin/agentd $(BUILD)/bin/agentd-tether \
+             $(if $(AUDITCTL_SRC),$(BUILD)/bin/auditctl)
 TEST_BIN   = $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 
 .PHONY: all check unit integration sanitize demo install clean bench fuzz
@@ -61,6 +62,12 @@ $(BUILD)/bin/agentd: $(AGENTD_OBJ) $(BUILD)/libagentd.a
 	@mkdir -p $(@D)
 	$(if $(V),,@echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+# The tether is exec'ed on every session start: static, it links no library.
+$(BUILD)/bin/agentd-tether: $(BUILD)/agentd/tether-main.o $(BUILD)/agentd/tether.o
+	@mkdir -p $(@D)
+	$(if $(V),,@echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS) $(if $(SAN),,-static) -o $@ $^
 
 $(BUILD)/bin/auditctl: $(AUDITCTL_OBJ) $(BUILD)/libagentd.a
 	@mkdir -p $(@D)
@@ -122,4 +129,4 @@ install: $(BINS)
 clean:
 	rm -rf build build-san build-fuzz
 
--include $(LIB_OBJ:.o=.d) $(AGENTD_OBJ:.o=.d) $(AUDITCTL_OBJ:.o=.d) $(TEST_BIN:=.d)
+-include $(LIB_OBJ:.o=.d) $(AGENTD_OBJ:.o=.d) $(BUILD)/agentd/tether-main.d $(AUDITCTL_OBJ:.o=.d) $(TEST_BIN:=.d)

@@ -380,6 +380,35 @@ find_in_path(const char *name, char *out, size_t len)
 	return -1;
 }
 
+/*
+ * The static agentd-tether next to us (build tree) or in ../libexec/agentd
+ * (installed) starts faster than our own binary as `agentd tether`, which
+ * stays the fallback.
+ */
+static void
+find_tether(void)
+{
+	static const char *const rel[] = { "agentd-tether",
+	    "../libexec/agentd/agentd-tether" };
+	char dir[PATH_MAX], *slash;
+	size_t i;
+	int n;
+
+	server->tether[0] = '\0';
+	strlcpy(dir, server->exe, sizeof(dir));
+	if ((slash = strrchr(dir, '/')) == NULL)
+		return;
+	*slash = '\0';
+	for (i = 0; i < sizeof(rel) / sizeof(rel[0]); i++) {
+		n = snprintf(server->tether, sizeof(server->tether), "%s/%s",
+		    dir, rel[i]);
+		if (n > 0 && (size_t)n < sizeof(server->tether) &&
+		    access(server->tether, X_OK) == 0)
+			return;
+	}
+	server->tether[0] = '\0';
+}
+
 static int
 lock_pidfile(char **cause)
 {
@@ -445,6 +474,7 @@ server_init(const struct roots *roots, const struct serve_opts *opts,
 		return -1;
 	}
 	server->exe[n] = '\0';
+	find_tether();
 	if ((v = getenv("AGENTD_SSH_AGENT")) != NULL && *v != '\0')
 		strlcpy(server->ssh_agent, v, sizeof(server->ssh_agent));
 	else if (find_in_path("ssh-agent", server->ssh_agent,

@@ -127,6 +127,7 @@ struct server {
 	int			 pidfilefd;
 	struct auditlog		*log;
 	char			 exe[PATH_MAX];
+	char			 tether[PATH_MAX];	/* "": agentd tether */
 	char			 ssh_agent[PATH_MAX];
 	char			 boot_id[PROCINFO_BOOTID_LEN + 1];
 	char			 user[64];

@@ -138,8 +138,12 @@ session_spawn(struct session *se, char **cause)
 	argv[i++] = at;
 	argv[i++] = key_ttl;
 	argv[i++] = aend;
-	argv[i++] = server->exe;
-	argv[i++] = atether;
+	if (server->tether[0] != '\0')
+		argv[i++] = server->tether;
+	else {
+		argv[i++] = server->exe;
+		argv[i++] = atether;
+	}
 	argv[i++] = parent;
 	argv[i] = NULL;
 

@@ -21,6 +21,9 @@ WORK=$(mktemp -d /tmp/agentd-bench-work.XXXXXX)
 # Run a private copy: the daemon re-executes its own binary for every session's
 # tether, so a rebuild of the original during the run would break starts.
 cp "$AGENTD" "$WORK/agentd"
+# …with its static tether beside it, where the daemon looks for it.
+[ ! -x "$(dirname "$AGENTD")/agentd-tether" ] ||
+	cp "$(dirname "$AGENTD")/agentd-tether" "$WORK/agentd-tether"
 AGENTD_ORIG=$AGENTD
 AGENTD=$WORK/agentd
 LOG=$AGENTD_DIR/audit.jsonl

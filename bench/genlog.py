@@ -93,7 +93,7 @@ def session_events(rng, n, start):
         ev.append((t, 1, "key_loaded", {
             "fingerprint": fp[:50], "key_type": rng.choice(KEY_TYPES),
             "lifetime_s": ttl, "confirm": False}))
-        for u in range(rng.choice([0, 0, 1, 1, 2, 3, 4])):
+        for u in range(rng.choice([0, 0, 0, 1, 1, 2, 3])):
             t = t + rng.randrange(50000, max(50001, span // 6))
             if t >= end:
                 break

@@ -30,7 +30,7 @@ has_event '.event == "key_loaded" and .key_type == "ssh-ed25519-cert-v01@openssh
 [ "$(ssh-add -l | wc -l)" -eq 8 ] || fail "agent does not hold 8 identities: $(ssh-add -l)"
 
 # ssh-add -t 99999 and -c: the lifetime is capped, confirm is recorded.
-ssh-add -t 99999 "$WORK/ed" 2>/dev/null
+ssh-add -t 99999 "$WORK/ed" 2>/dev/null || fail "ssh-add -t 99999"
 has_event '.event == "key_loaded" and .key_type == "ssh-ed25519"' '.lifetime_s <= 600' ||
 	fail "ssh-add -t 99999 was not capped"
 
@@ -62,8 +62,8 @@ lockseq() {	# lockseq SOCK -> the outputs and exit codes of a lock/unlock cycle
 ssh-agent -D -a "$WORK/bare.sock" >/dev/null 2>&1 &
 bare=$!
 EXTRA_PIDS="$EXTRA_PIDS $bare"
-for i in $(seq 50); do [ -S "$WORK/bare.sock" ] && break; sleep 0.05; done
-SSH_AUTH_SOCK=$WORK/bare.sock ssh-add "$WORK/rsa2048" 2>/dev/null
+for i in $(seq 200); do [ -S "$WORK/bare.sock" ] && break; sleep 0.05; done
+SSH_AUTH_SOCK=$WORK/bare.sock ssh-add "$WORK/rsa2048" 2>/dev/null || fail "bare ssh-agent did not start"
 ours=$(lockseq "$SSH_AUTH_SOCK" | grep -v -e RSA -e ED25519 -e ECDSA)
 theirs=$(lockseq "$WORK/bare.sock" | grep -v -e RSA -e ED25519 -e ECDSA)
 note "lock cycle: $(echo $ours)"
