@@ -27,22 +27,14 @@
 #include <bsd/string.h>
 #include <sodium.h>
 
+#include "bq.h"
 #include "server.h"
 
 #define CONTAINER_OF(p, type, member) \
 	((type *)(void *)((char *)(p) - offsetof(type, member)))
 #define FRAME_MAX	(4 + AGENTPROTO_MAX_FRAME)
-#define READ_CHUNK	(64 * 1024)
 #define OUT_HIGH	(512 * 1024)	/* stop reading while this is queued */
 #define MAX_PENDING	64
-
-/* A byte queue, wiped as it is consumed and when freed. */
-struct bq {
-	unsigned char	*buf;
-	size_t		 off;
-	size_t		 len;
-	size_t		 cap;
-};
 
 enum pending_kind {
 	PEND_OTHER,
@@ -92,104 +84,6 @@ struct relay {
 
 static const unsigned char failure_frame[5] = { 0, 0, 0, 1,
     AGENTPROTO_FAILURE };
-
-/* --- byte queues ---------------------------------------------------------- */
-
-static void
-bq_free(struct bq *q)
-{
-	if (q->buf != NULL)
-		sodium_memzero(q->buf, q->cap);
-	free(q->buf);
-	memset(q, 0, sizeof(*q));
-}
-
-/* Room for n more bytes at the end; moves data to the front first. */
-static int
-bq_reserve(struct bq *q, size_t n)
-{
-	unsigned char *nb;
-	size_t ncap;
-
-	if (q->off > 0) {
-		memmove(q->buf, q->buf + q->off, q->len);
-		sodium_memzero(q->buf + q->len, q->off);
-		q->off = 0;
-	}
-	if (q->len + n <= q->cap)
-		return 0;
-	ncap = q->cap ? q->cap : 4096;
-	while (ncap < q->len + n)
-		ncap *= 2;
-	if ((nb = malloc(ncap)) == NULL)
-		return -1;
-	if (q->buf != NULL) {
-		memcpy(nb, q->buf, q->len);
-		sodium_memzero(q->buf, q->cap);
-		free(q->buf);
-	}
-	q->buf = nb;
-	q->cap = ncap;
-	return 0;
-}
-
-static int
-bq_append(struct bq *q, const void *data, size_t n)
-{
-	if (bq_reserve(q, n) == -1)
-		return -1;
-	memcpy(q->buf + q->len, data, n);
-	q->len += n;
-	return 0;
-}
-
-static void
-bq_consume(struct bq *q, size_t n)
-{
-	sodium_memzero(q->buf + q->off, n);
-	q->off += n;
-	q->len -= n;
-	if (q->len == 0)
-		q->off = 0;
-}
-
-static unsigned char *
-bq_data(const struct bq *q)
-{
-	return q->buf + q->off;
-}
-
-/* Reads what fd has (up to READ_CHUNK). 0 ok, 1 EOF, -1 error. */
-static int
-bq_read(struct bq *q, int fd)
-{
-	ssize_t n;
-
-	if (bq_reserve(q, READ_CHUNK) == -1)
-		return -1;
-	n = read(fd, q->buf + q->len, READ_CHUNK);
-	if (n == 0)
-		return 1;
-	if (n == -1)
-		return (errno == EAGAIN || errno == EINTR) ? 0 : -1;
-	q->len += (size_t)n;
-	return 0;
-}
-
-/* Writes what it can. 0 ok (maybe partly), -1 error. */
-static int
-bq_write(struct bq *q, int fd)
-{
-	ssize_t n;
-
-	while (q->len > 0) {
-		n = send(fd, bq_data(q), q->len, MSG_NOSIGNAL);
-		if (n == -1)
-			return (errno == EAGAIN || errno == EINTR) ? 0 : -1;
-		bq_consume(q, (size_t)n);
-	}
-	return 0;
-}
 
 /* Length of the whole first frame if it is complete, 0 if not yet, or -1
  * when its announced length breaks the cap. */
@@ -507,9 +401,9 @@ relay_io_cb(struct evh *h, uint32_t events)
 	(void)events;
 	if (!r->client_eof && r->pcount < MAX_PENDING - 1 &&
 	    r->aout.len < OUT_HIGH && r->cin.len < FRAME_MAX)
-		cr = bq_read(&r->cin, r->client.fd);
+		cr = bq_read(&r->cin, r->client.fd, BQ_READ_CHUNK);
 	if (r->cout.len < OUT_HIGH)
-		ar = bq_read(&r->ain, r->agent.fd);
+		ar = bq_read(&r->ain, r->agent.fd, BQ_READ_CHUNK);
 	if (cr == -1 || ar == -1 ||
 	    relay_frames(r, &r->cin, relay_request) == -1 ||
 	    relay_frames(r, &r->ain, relay_reply) == -1 ||

@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <sys/socket.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -9,13 +10,56 @@
 
 #include "ctlmsg.h"
 
+/* read(2) that also collects SCM_RIGHTS descriptors into in->fds. */
+static ssize_t
+ctlmsg_recv_some(int fd, struct ctlmsg_in *in, void *buf, size_t len)
+{
+	union {
+		struct cmsghdr	hdr;
+		char		buf[CMSG_SPACE(sizeof(int) * CTLMSG_MAX_FDS)];
+	} cmsgbuf;
+	struct iovec iov = { .iov_base = buf, .iov_len = len };
+	struct msghdr msg;
+	struct cmsghdr *cm;
+	const unsigned char *p;
+	ssize_t n;
+	size_t i, nfds;
+	int rfd;
+
+	memset(&msg, 0, sizeof(msg));
+	msg.msg_iov = &iov;
+	msg.msg_iovlen = 1;
+	msg.msg_control = cmsgbuf.buf;
+	msg.msg_controllen = sizeof(cmsgbuf.buf);
+	n = recvmsg(fd, &msg, MSG_CMSG_CLOEXEC);
+	if (n == -1 && errno == ENOTSOCK)
+		return read(fd, buf, len);
+	if (n <= 0)
+		return n;
+	for (cm = CMSG_FIRSTHDR(&msg); cm != NULL; cm = CMSG_NXTHDR(&msg, cm)) {
+		if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS)
+			continue;
+		nfds = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		p = CMSG_DATA(cm);
+		for (i = 0; i < nfds; i++) {
+			memcpy(&rfd, p + i * sizeof(int), sizeof(int));
+			if (in->nfds < CTLMSG_MAX_FDS)
+				in->fds[in->nfds++] = rfd;
+			else
+				close(rfd);
+		}
+	}
+	return n;
+}
+
 int
 ctlmsg_read(int fd, struct ctlmsg_in *in)
 {
 	ssize_t n;
 
 	while (in->hdrlen < sizeof(in->hdr)) {
-		n = read(fd, in->hdr + in->hdrlen, sizeof(in->hdr) - in->hdrlen);
+		n = ctlmsg_recv_some(fd, in, in->hdr + in->hdrlen,
+		    sizeof(in->hdr) - in->hdrlen);
 		if (n == 0) {
 			errno = ECONNRESET;
 			return -1;
@@ -38,7 +82,8 @@ ctlmsg_read(int fd, struct ctlmsg_in *in)
 		in->have = 0;
 	}
 	while (in->have < in->bodylen) {
-		n = read(fd, in->body + in->have, in->bodylen - in->have);
+		n = ctlmsg_recv_some(fd, in, in->body + in->have,
+		    in->bodylen - in->have);
 		if (n == 0) {
 			errno = ECONNRESET;
 			return -1;
@@ -54,6 +99,10 @@ ctlmsg_read(int fd, struct ctlmsg_in *in)
 void
 ctlmsg_in_reset(struct ctlmsg_in *in)
 {
+	int i;
+
+	for (i = 0; i < in->nfds; i++)
+		close(in->fds[i]);
 	free(in->body);
 	memset(in, 0, sizeof(*in));
 }
@@ -96,6 +145,52 @@ write_all(int fd, const void *buf, size_t len)
 		len -= (size_t)n;
 	}
 	return 0;
+}
+
+int
+ctlmsg_send_fds(int fd, const char *json, size_t len, const int *fds,
+    int nfds)
+{
+	union {
+		struct cmsghdr	hdr;
+		char		buf[CMSG_SPACE(sizeof(int) * CTLMSG_MAX_FDS)];
+	} cmsgbuf;
+	unsigned char hdr[4];
+	struct iovec iov = { .iov_base = hdr, .iov_len = sizeof(hdr) };
+	struct msghdr msg;
+	struct cmsghdr *cm;
+	ssize_t n;
+
+	if (len == 0 || len > CTLMSG_REPLY_MAX || nfds < 1 ||
+	    nfds > CTLMSG_MAX_FDS) {
+		errno = len == 0 || len > CTLMSG_REPLY_MAX ? EMSGSIZE : EINVAL;
+		return -1;
+	}
+	hdr[0] = (unsigned char)(len >> 24);
+	hdr[1] = (unsigned char)(len >> 16);
+	hdr[2] = (unsigned char)(len >> 8);
+	hdr[3] = (unsigned char)len;
+	memset(&msg, 0, sizeof(msg));
+	memset(&cmsgbuf, 0, sizeof(cmsgbuf));
+	msg.msg_iov = &iov;
+	msg.msg_iovlen = 1;
+	msg.msg_control = cmsgbuf.buf;
+	msg.msg_controllen = CMSG_SPACE(sizeof(int) * (size_t)nfds);
+	cm = CMSG_FIRSTHDR(&msg);
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_RIGHTS;
+	cm->cmsg_len = CMSG_LEN(sizeof(int) * (size_t)nfds);
+	memcpy(CMSG_DATA(cm), fds, sizeof(int) * (size_t)nfds);
+	/* The descriptors ride on the length header; the body follows. */
+	do
+		n = sendmsg(fd, &msg, MSG_NOSIGNAL);
+	while (n == -1 && errno == EINTR);
+	if (n == -1)
+		return -1;
+	if (n < (ssize_t)sizeof(hdr) &&
+	    write_all(fd, hdr + n, sizeof(hdr) - (size_t)n) == -1)
+		return -1;
+	return write_all(fd, json, len);
 }
 
 int

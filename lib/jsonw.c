@@ -123,12 +123,19 @@ utf8_valid_len(const unsigned char *s, size_t n)
 void
 jsonw_quote(struct jsonw *w, const char *val, size_t len)
 {
+	jsonw_putc(w, '"');
+	jsonw_escape(w, val, len);
+	jsonw_putc(w, '"');
+}
+
+void
+jsonw_escape(struct jsonw *w, const char *val, size_t len)
+{
 	static const char hex[] = "0123456789abcdef";
 	const unsigned char *s = (const unsigned char *)val;
 	size_t i = 0, run, n;
 	char esc[6];
 
-	jsonw_putc(w, '"');
 	while (i < len) {
 		/* Copy the longest run of bytes that need no escaping at once. */
 		for (run = i; run < len && s[run] >= 0x20 && s[run] < 0x7f &&
@@ -144,8 +151,13 @@ jsonw_quote(struct jsonw *w, const char *val, size_t len)
 			esc[1] = (char)s[i];
 			jsonw_raw(w, esc, 2);
 			i++;
-		} else if (s[i] == '\n') {
-			jsonw_raw(w, "\\n", 2);
+		} else if (s[i] == '\n' || s[i] == '\r' || s[i] == '\t' ||
+		    s[i] == '\b' || s[i] == '\f') {
+			/* JSON's short escapes: terminal output is full of \r\n. */
+			esc[0] = '\\';
+			esc[1] = s[i] == '\n' ? 'n' : s[i] == '\r' ? 'r' :
+			    s[i] == '\t' ? 't' : s[i] == '\b' ? 'b' : 'f';
+			jsonw_raw(w, esc, 2);
 			i++;
 		} else if (s[i] < 0x20 || s[i] == 0x7f) {
 			memcpy(esc, "\\u00", 4);
@@ -161,7 +173,6 @@ jsonw_quote(struct jsonw *w, const char *val, size_t len)
 			i++;
 		}
 	}
-	jsonw_putc(w, '"');
 }
 
 static void

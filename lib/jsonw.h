@@ -45,5 +45,8 @@ void	jsonw_raw(struct jsonw *, const char *bytes, size_t len);
 
 /* Appends the JSON string form of val (quotes included) to the buffer. */
 void	jsonw_quote(struct jsonw *, const char *val, size_t len);
+/* The same without the quotes: for a string built from several pieces.
+ * Each piece must hold whole UTF-8 characters (a split one becomes U+FFFD). */
+void	jsonw_escape(struct jsonw *, const char *val, size_t len);
 
 #endif

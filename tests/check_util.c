@@ -397,7 +397,7 @@ START_TEST(test_jsonw_escape)
 	expect_quote("a\"b", 3, "\"a\\\"b\"");
 	expect_quote("a\\b", 3, "\"a\\\\b\"");
 	expect_quote("a\nb", 3, "\"a\\nb\"");
-	expect_quote("\t\r\b\f", 4, "\"\\u0009\\u000d\\u0008\\u000c\"");
+	expect_quote("\t\r\b\f", 4, "\"\\t\\r\\b\\f\"");
 	expect_quote("\x01\x1f", 2, "\"\\u0001\\u001f\"");
 	expect_quote("a\0b", 3, "\"a\\u0000b\"");
 	expect_quote("\x7f", 1, "\"\\u007f\"");
