@@ -2,7 +2,7 @@
 """Generates a realistic agentd audit log (DESIGN §4) with a valid hash chain,
 from a fixed seed, and optionally the answers ttl-evidence must give on it.
 
-    bench/genlog.py [--lines N] [--seed S] [--answers FILE] OUT
+    bench/genlog.py [--lines N] [--seed S] [--start EPOCH] [--answers FILE] OUT
 
 About 4 events per session (created, 1-2 key_loaded, 0-4 key_used, one end),
 so 1,000,000 lines hold ~250,000 sessions. Sessions overlap (a Poisson stream
@@ -15,7 +15,6 @@ import heapq
 import json
 import random
 
-T0 = 1767225600 * 1000000          # 2026-01-01T00:00:00Z in microseconds
 TTLS = [(900, 10), (1800, 15), (3600, 40), (7200, 15), (14400, 10), (28800, 6), (43200, 4)]
 REASONS = [("requested", 70), ("ttl_expired", 18), ("supervisor_shutdown", 5),
            ("agent_exited", 3), ("agent_killed", 2), ("supervisor_lost", 2)]
@@ -121,11 +120,13 @@ def main():
     ap.add_argument("--lines", type=int, default=1000000)
     ap.add_argument("--seed", type=int, default=4)
     ap.add_argument("--answers")
+    ap.add_argument("--start", type=int, default=1577836800,
+                    help="first event, seconds since the epoch (2020-01-01)")
     ap.add_argument("out")
     a = ap.parse_args()
     rng = random.Random(a.seed)
     heap = []
-    nxt = T0
+    nxt = a.start * 1000000
     n = 0
     seq = 0
     prev = ZERO

@@ -1,26 +1,28 @@
 # jq equivalent of `auditctl --list --json` (run: jq -n -c -f list.jq LOG).
+# Group the events by session, fold each group, order by creation. (A
+# `reduce` into one object keyed by session is the obvious program, but jq 1.6
+# copies that object on every update: quadratic, hours on a million lines.)
 # Unended sessions are reported as orphaned (no daemon holds a generated log)
 # with their duration to now capped at the TTL, as auditctl does.
 def us: (.[0:19] + "Z" | fromdate) * 1000000 + (.[20:26] | tonumber);
-def ts_us: if . == null then null else (.[0:26] + "Z") end;
-reduce inputs as $e ({};
-  if $e.session == null then .
-  elif $e.event == "created" then
-    .[$e.session] = {session: $e.session, label: $e.label, state: "orphaned",
-      created_at: $e.ts, ended_at: null, duration_s: null, ttl_s: $e.ttl_s,
-      key_ttl_s: $e.key_ttl_s, exit_reason: null, exit_code: null, signal: null,
-      keys_loaded: 0, signatures: 0, key_uses: 0, last_key_use_at: null, shells: 0}
-  elif .[$e.session] == null then .
-  elif $e.event == "key_loaded" then .[$e.session].keys_loaded += 1
-  elif $e.event == "key_used" then
-    .[$e.session] |= (.key_uses += 1 | .last_key_use_at = $e.ts |
-      if $e.ok then .signatures += 1 else . end)
-  elif $e.event == "shell_started" then .[$e.session].shells += 1
-  elif $e.event == "stopped" or $e.event == "crashed" then
-    .[$e.session] |= (.state = $e.event | .ended_at = $e.ts |
-      .duration_s = $e.duration_s | .exit_reason = $e.exit_reason |
-      .exit_code = $e.exit_code | .signal = $e.signal)
-  else . end)
-| [.[] | if .state == "orphaned" then
-    .duration_s = ([((now * 1000000 - (.created_at | us)) / 1000000 + 0.5 | floor), .ttl_s] | min)
-  else . end]
+[inputs | select(.session != null) |
+  {s: .session, q: .seq, e: .event, ts, label: .label, ttl_s, key_ttl_s, ok,
+   exit_reason, duration_s, exit_code, signal}]
+| group_by(.s)
+| map(
+    (map(select(.e == "created")) | first) as $c |
+    (map(select(.e == "stopped" or .e == "crashed")) | first) as $fin |
+    map(select(.e == "key_used")) as $uses |
+    select($c != null) |
+    {session: $c.s, label: $c.label,
+     state: (if $fin then $fin.e else "orphaned" end),
+     created_at: $c.ts, ended_at: $fin.ts,
+     duration_s: (if $fin then $fin.duration_s else
+       ([((now * 1000000 - ($c.ts | us)) / 1000000 + 0.5 | floor), $c.ttl_s] | min) end),
+     ttl_s: $c.ttl_s, key_ttl_s: $c.key_ttl_s, exit_reason: $fin.exit_reason,
+     exit_code: $fin.exit_code, signal: $fin.signal,
+     keys_loaded: (map(select(.e == "key_loaded")) | length),
+     signatures: ($uses | map(select(.ok)) | length),
+     key_uses: ($uses | length), last_key_use_at: ($uses | last | .ts),
+     shells: (map(select(.e == "shell_started")) | length), q: $c.q})
+| sort_by(.q) | map(del(.q))
