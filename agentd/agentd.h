@@ -60,6 +60,7 @@ int	 cmd_start(int, char **);
 int	 cmd_add(int, char **);
 int	 cmd_stop(int, char **);
 int	 cmd_status(int, char **);
+int	 cmd_shell(int, char **);
 int	 cmd_tether(int, char **);
 
 #endif

@@ -77,11 +77,24 @@ now_boot_ns(void)
 void
 server_rearm_timer(void)
 {
+	static bool running, again;
 	struct itimerspec its;
 	uint64_t next;
 
+	/* Deadlines end sessions, and ending one rearms: no re-entry (the
+	 * outer walk over the sessions must not see the list change under it),
+	 * walk again instead. */
+	if (running) {
+		again = true;
+		return;
+	}
+	running = true;
+	do {
+		again = false;
+		next = session_deadlines(now_boot_ns());
+	} while (again);
+	running = false;
 	memset(&its, 0, sizeof(its));
-	next = session_deadlines(now_boot_ns());
 	if (next != 0) {
 		its.it_value.tv_sec = (time_t)(next / 1000000000u);
 		its.it_value.tv_nsec = (long)(next % 1000000000u);
@@ -110,6 +123,19 @@ ctl_close(struct ctlconn *c)
 	jsonw_free(&c->out);
 	jsonw_free(&c->stopped);
 	free(c);
+}
+
+int
+ctl_take_over(struct ctlconn *c)
+{
+	int fd = c->fd;
+
+	ev_del(fd);
+	c->closed = true;	/* its fd lives on elsewhere */
+	c->replied = true;
+	if (c->refs == 0)
+		ctl_close(c);
+	return fd;
 }
 
 void
@@ -216,6 +242,7 @@ ctl_dispatch(struct ctlconn *c)
 		{ "start", session_start },
 		{ "stop", session_stop_request },
 		{ "add", session_add },
+		{ "shell", shell_start },
 	};
 	const char *cmd;
 	cJSON *req;

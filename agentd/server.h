@@ -15,6 +15,8 @@
 
 #include "agentd.h"
 #include "agentproto.h"
+#include "bq.h"
+#include "cast.h"
 #include "ctlmsg.h"
 #include "ids.h"
 #include "jsonw.h"
@@ -62,6 +64,49 @@ struct stop_waiter {
 };
 
 struct relay;
+struct session;
+
+/* A linked shell: the daemon's PTY between the client's terminal and a
+ * command, recorded (shell.c). */
+struct shell {
+	TAILQ_ENTRY(shell)	 entry;
+	struct session		*se;
+	int			 n;		/* 1, 2, … within the session */
+	pid_t			 pid;
+	int			 pidfd;
+	struct evh		 pid_ev;
+	int			 ptm;		/* PTY master */
+	struct evh		 ptm_ev;
+	int			 in_fd;		/* the client's stdin */
+	struct evh		 in_ev;
+	bool			 in_polled;	/* false: a regular file */
+	int			 out_fd;	/* the client's stdout */
+	struct evh		 out_ev;
+	bool			 out_polled;
+	int			 ctl_fd;	/* the client's control connection */
+	struct evh		 ctl_ev;
+	struct ctlmsg_in	 ctlin;
+	int			 sync_fd;	/* releases the child once logged */
+	struct bq		 to_pty;
+	struct bq		 to_out;
+	struct bq		 to_ctl;
+	struct cast		 cast;
+	bool			 recording_open;
+	bool			 cast_warned;
+	char			*recording;
+	unsigned		 cols;
+	unsigned		 rows;
+	uint64_t		 bytes_out;
+	bool			 logged;	/* shell_started is durable */
+	bool			 in_eof;
+	bool			 send_eof;	/* write VEOF once input is out */
+	bool			 ptm_eof;
+	bool			 client_gone;
+	bool			 exited;
+	bool			 finished;
+	int			 status;	/* wait status */
+	uint64_t		 drain_ns;
+};
 
 struct session {
 	TAILQ_ENTRY(session)	 entry;
@@ -103,6 +148,12 @@ struct session {
 
 	struct session_key	*keys;
 	size_t			 nkeys;
+
+	TAILQ_HEAD(, shell)	 shells;
+	size_t			 nshells;
+	int			 shells_started;
+	int			 recdirfd;	/* S/recordings/<id>, or -1 */
+	bool			 tether_done;	/* reaped; end waits for shells */
 
 	struct ctlconn		*starter;	/* answered when ready or gone */
 	char			*abort_msg;	/* why a start failed */
@@ -154,8 +205,13 @@ void	 ctl_reply_ok(struct ctlconn *, void (*fields)(struct jsonw *, void *),
 void	 ctl_reply_error(struct ctlconn *, const char *fmt, ...)
 	    __attribute__((format(printf, 2, 3)));
 void	 ctl_unref(struct ctlconn *);
+/* Hands the connection's fd to a new owner (a shell): the conn is done. */
+int	 ctl_take_over(struct ctlconn *);
 
 /* session.c */
+struct session *session_find(const char *id);
+/* A shell of se ended: the session may finish now. */
+void	 session_shell_gone(struct session *);
 void	 session_start(struct ctlconn *, const cJSON *req);
 void	 session_stop_request(struct ctlconn *, const cJSON *req);
 void	 session_add(struct ctlconn *, const cJSON *req);
@@ -182,6 +238,13 @@ int	 keys_used(struct session *, const struct agentproto_key *, int ok,
 /* Writes key_removed/expired for keys past their lifetime; returns the
  * nearest future expiry (0: none). */
 uint64_t keys_expire(struct session *, uint64_t now);
+
+/* shell.c */
+void	 shell_start(struct ctlconn *, const cJSON *req);
+void	 shell_hangup(struct shell *);
+void	 shell_kill_all(struct session *, int sig);
+/* Ends shells whose output drain is over; returns the nearest deadline. */
+uint64_t shell_deadlines(struct session *, uint64_t now);
 
 /* relay.c: the public agent socket, relayed to ssh-agent. */
 void	 relay_accept(struct session *);

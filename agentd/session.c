@@ -38,7 +38,7 @@
 
 static void	session_finish(struct session *);
 
-static struct session *
+struct session *
 session_find(const char *id)
 {
 	struct session *se;
@@ -100,6 +100,8 @@ session_free(struct session *se)
 		close(se->agent_pidfd);
 	if (se->dirfd != -1)
 		close(se->dirfd);
+	if (se->recdirfd != -1)
+		close(se->recdirfd);
 	while ((w = TAILQ_FIRST(&se->waiters)) != NULL) {
 		TAILQ_REMOVE(&se->waiters, w, entry);
 		free(w);
@@ -396,7 +398,32 @@ tether_cb(struct evh *h, uint32_t events)
 		se->agent_status = si.si_code == CLD_EXITED ?
 		    (si.si_status & 0xff) << 8 : si.si_status & 0x7f;
 	}
-	session_finish(se);
+	se->tether_done = true;
+	if (se->nshells == 0) {
+		session_finish(se);
+		return;
+	}
+	/* The agent is gone but shells run: they end with the session. */
+	if (se->state == SESSION_ACTIVE) {
+		se->state = SESSION_STOPPING;
+		relay_close_all(se);
+		if (se->listen_fd != -1) {
+			ev_del(se->listen_fd);
+			close(se->listen_fd);
+			se->listen_fd = -1;
+		}
+		se->kill_ns = now_boot_ns() + STOP_GRACE_S * NS;
+		se->kill_step = 0;
+	}
+	shell_kill_all(se, SIGHUP);
+	server_rearm_timer();
+}
+
+void
+session_shell_gone(struct session *se)
+{
+	if (se->tether_done && se->nshells == 0)
+		session_finish(se);
 }
 
 /* --- ending --------------------------------------------------------------- */
@@ -499,6 +526,7 @@ session_end(struct session *se, const char *reason)
 		se->listen_fd = -1;
 	}
 	(void)pidfd_send_signal(se->agent_pidfd, SIGTERM, NULL, 0);
+	shell_kill_all(se, SIGHUP);
 	se->kill_ns = now_boot_ns() + STOP_GRACE_S * NS;
 	se->kill_step = 0;
 	server_rearm_timer();
@@ -528,9 +556,11 @@ session_deadlines(uint64_t now)
 		else if (se->state != SESSION_ACTIVE && se->kill_ns != 0 &&
 		    se->kill_ns <= now) {
 			/* SIGTERM was not enough: SIGKILL the agent, then the tether. */
-			if (se->kill_step == 0 && se->agent_pidfd != -1) {
-				(void)pidfd_send_signal(se->agent_pidfd, SIGKILL,
-				    NULL, 0);
+			if (se->kill_step == 0) {
+				if (se->agent_pidfd != -1)
+					(void)pidfd_send_signal(se->agent_pidfd,
+					    SIGKILL, NULL, 0);
+				shell_kill_all(se, SIGKILL);
 				se->kill_ns = now + STOP_GRACE_S * NS;
 			} else {
 				(void)pidfd_send_signal(se->tether_pidfd,
@@ -541,6 +571,9 @@ session_deadlines(uint64_t now)
 		}
 		t = se->state == SESSION_ACTIVE ? se->deadline_ns : se->kill_ns;
 		if (t != 0 && (next == 0 || t < next))
+			next = t;
+		if (se->nshells > 0 &&
+		    (t = shell_deadlines(se, now)) != 0 && (next == 0 || t < next))
 			next = t;
 	}
 	return next;
@@ -586,7 +619,8 @@ session_start(struct ctlconn *c, const cJSON *req)
 		ctl_reply_error(c, "out of memory");
 		return;
 	}
-	se->dirfd = se->listen_fd = se->report_fd = -1;
+	se->dirfd = se->listen_fd = se->report_fd = se->recdirfd = -1;
+	TAILQ_INIT(&se->shells);
 	se->tether_pidfd = se->agent_pidfd = -1;
 	se->agent_status = -1;
 	TAILQ_INIT(&se->relays);

@@ -86,37 +86,46 @@ jsonw_putc(struct jsonw *w, char c)
 	jsonw_raw(w, &c, 1);
 }
 
-/* Length of the valid UTF-8 sequence at s (1..4), or 0 when it is invalid. */
+/*
+ * Length of the well-formed UTF-8 sequence at s (Unicode table 3-7), or 0
+ * with *bad set to the length of the maximal ill-formed subpart, which
+ * becomes one U+FFFD: the Unicode recommendation, and what Python's (so
+ * asciinema's) decoder does.
+ */
 static size_t
-utf8_valid_len(const unsigned char *s, size_t n)
+utf8_scan(const unsigned char *s, size_t n, size_t *bad)
 {
-	unsigned char c = s[0];
+	unsigned char c = s[0], lo = 0x80, hi = 0xbf;
 	size_t need, i;
-	uint32_t cp;
 
 	if (c < 0x80)
 		return 1;
-	if (c >= 0xc2 && c <= 0xdf) {
+	if (c >= 0xc2 && c <= 0xdf)
 		need = 2;
-		cp = c & 0x1f;
-	} else if (c >= 0xe0 && c <= 0xef) {
+	else if (c >= 0xe0 && c <= 0xef) {
 		need = 3;
-		cp = c & 0x0f;
+		if (c == 0xe0)
+			lo = 0xa0;	/* no overlong forms */
+		else if (c == 0xed)
+			hi = 0x9f;	/* no surrogates */
 	} else if (c >= 0xf0 && c <= 0xf4) {
 		need = 4;
-		cp = c & 0x07;
-	} else
+		if (c == 0xf0)
+			lo = 0x90;
+		else if (c == 0xf4)
+			hi = 0x8f;	/* nothing above U+10FFFF */
+	} else {
+		*bad = 1;
 		return 0;
-	if (n < need)
-		return 0;
-	for (i = 1; i < need; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (s[i] & 0x3f);
 	}
-	if ((need == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
-	    (need == 4 && (cp < 0x10000 || cp > 0x10ffff)))
-		return 0;
+	for (i = 1; i < need; i++) {
+		if (i >= n || s[i] < lo || s[i] > hi) {
+			*bad = i;
+			return 0;
+		}
+		lo = 0x80;
+		hi = 0xbf;
+	}
 	return need;
 }
 
@@ -133,7 +142,7 @@ jsonw_escape(struct jsonw *w, const char *val, size_t len)
 {
 	static const char hex[] = "0123456789abcdef";
 	const unsigned char *s = (const unsigned char *)val;
-	size_t i = 0, run, n;
+	size_t i = 0, run, n, bad;
 	char esc[6];
 
 	while (i < len) {
@@ -165,12 +174,12 @@ jsonw_escape(struct jsonw *w, const char *val, size_t len)
 			esc[5] = hex[s[i] & 0xf];
 			jsonw_raw(w, esc, 6);
 			i++;
-		} else if ((n = utf8_valid_len(s + i, len - i)) > 0) {
+		} else if ((n = utf8_scan(s + i, len - i, &bad)) > 0) {
 			jsonw_raw(w, val + i, n);
 			i += n;
 		} else {
 			jsonw_raw(w, "\xef\xbf\xbd", 3);	/* U+FFFD */
-			i++;
+			i += bad;
 		}
 	}
 }

@@ -1,7 +1,8 @@
 /* jsonw: a small JSON object writer with exact 64-bit integers and fields in
  * the order they are added (the audit log's field order is part of its
- * contract). Strings are escaped for JSON and made valid UTF-8 (invalid bytes
- * become U+FFFD), so any byte string a user supplies is safe to write.
+ * contract). Strings are escaped for JSON and made valid UTF-8 (each maximal
+ * ill-formed subpart becomes one U+FFFD, as Python's decoder does), so any byte
+ * string a user supplies is safe to write.
  *
  * The buffer grows as needed; a failed allocation sets `failed` and later
  * calls do nothing, so callers check once, at the end (jsonw_ok). */

@@ -408,15 +408,15 @@ START_TEST(test_jsonw_escape)
 	expect_quote("\xf0\x9f\x98\x80", 4, "\"\xf0\x9f\x98\x80\"");
 	expect_quote("\xc2\x80\xdf\xbf\xe0\xa0\x80\xef\xbf\xbf\xf4\x8f\xbf\xbf",
 	    14, "\"\xc2\x80\xdf\xbf\xe0\xa0\x80\xef\xbf\xbf\xf4\x8f\xbf\xbf\"");
-	/* Each invalid byte becomes U+FFFD (the header's contract). */
+	/* Each maximal ill-formed subpart becomes one U+FFFD (Unicode 3.9). */
 #define FFFD "\xef\xbf\xbd"
 	expect_quote("\xff", 1, "\"" FFFD "\"");
 	expect_quote("\xfe", 1, "\"" FFFD "\"");
 	expect_quote("\x80", 1, "\"" FFFD "\"");
 	expect_quote("a\x80z", 3, "\"a" FFFD "z\"");
-	expect_quote("\xe2\x82", 2, "\"" FFFD FFFD "\"");
-	expect_quote("\xe2\x82z", 3, "\"" FFFD FFFD "z\"");
-	expect_quote("\xf0\x9f\x98", 3, "\"" FFFD FFFD FFFD "\"");
+	expect_quote("\xe2\x82", 2, "\"" FFFD "\"");
+	expect_quote("\xe2\x82z", 3, "\"" FFFD "z\"");
+	expect_quote("\xf0\x9f\x98", 3, "\"" FFFD "\"");
 	expect_quote("\xc0\xaf", 2, "\"" FFFD FFFD "\"");
 	expect_quote("\xc1\xbf", 2, "\"" FFFD FFFD "\"");
 	expect_quote("\xe0\x80\xaf", 3, "\"" FFFD FFFD FFFD "\"");
@@ -452,7 +452,7 @@ START_TEST(test_jsonw_cjson)
 	static const char *const want[] = {
 		"plain", "quote\" back\\slash", "nl\nline\ttab\rcr",
 		"\x01\x02\x1f\x7f", "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80",
-		"bad " FFFD FFFD " " FFFD FFFD " " FFFD FFFD " " FFFD FFFD FFFD
+		"bad " FFFD FFFD " " FFFD " " FFFD FFFD " " FFFD FFFD FFFD
 		    " end", "", "</script>",
 	};
 	struct jsonw w;

@@ -1,0 +1,283 @@
+/*
+ * agentd shell: run a command (default: the login shell) on a PTY that the
+ * daemon owns and records, linked to a session. This process hands its
+ * stdin and stdout to the daemon, puts a terminal in raw mode (so ^C, ^Z, ^D
+ * reach the command), forwards window-size changes, and exits with the
+ * command's status. Raw mode and the descriptors' flags are restored on
+ * every way out.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include "agentd.h"
+#include "ctlmsg.h"
+
+static struct termios	saved_tio;
+static int		tio_saved;
+static int		saved_fl[2] = { -1, -1 };
+
+static void
+restore_terminal(void)
+{
+	if (tio_saved) {
+		(void)tcsetattr(STDIN_FILENO, TCSADRAIN, &saved_tio);
+		tio_saved = 0;
+	}
+	if (saved_fl[0] != -1)
+		(void)fcntl(STDIN_FILENO, F_SETFL, saved_fl[0]);
+	if (saved_fl[1] != -1)
+		(void)fcntl(STDOUT_FILENO, F_SETFL, saved_fl[1]);
+}
+
+static void
+window_size(unsigned *cols, unsigned *rows)
+{
+	struct winsize ws;
+
+	*cols = 80;
+	*rows = 24;
+	if ((ioctl(STDIN_FILENO, TIOCGWINSZ, &ws) == 0 ||
+	    ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0) &&
+	    ws.ws_col > 0 && ws.ws_row > 0) {
+		*cols = ws.ws_col;
+		*rows = ws.ws_row;
+	}
+}
+
+/* The daemon polls what it is given: a regular file or /dev/null cannot be
+ * polled, so such a stdin/stdout goes through a pipe and a copier child. */
+static int
+pollable(int fd)
+{
+	struct stat st;
+
+	return fstat(fd, &st) == 0 && (S_ISFIFO(st.st_mode) ||
+	    S_ISSOCK(st.st_mode) || isatty(fd));
+}
+
+static pid_t
+copier(int from, int to, int other)
+{
+	char buf[65536];
+	ssize_t n, w, off;
+	pid_t pid;
+
+	if ((pid = fork()) != 0)
+		return pid;
+	close(other);	/* the pipe's other end: EOF must be able to come */
+	signal(SIGPIPE, SIG_DFL);
+	while ((n = read(from, buf, sizeof(buf))) > 0) {
+		for (off = 0; off < n; off += w) {
+			if ((w = write(to, buf + off, (size_t)(n - off))) <= 0)
+				_exit(1);
+		}
+	}
+	_exit(n == 0 ? 0 : 1);
+}
+
+int
+cmd_shell(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "session", required_argument, NULL, 'S' },
+		{ "dir", required_argument, NULL, 'D' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	static const char *const pass_env[] = { "TERM", "PATH", "LANG",
+	    "LC_ALL", "LC_CTYPE", "COLORTERM" };
+	const char *session = getenv("AGENTD_SESSION"), *v, *err;
+	struct pollfd pfd[2];
+	struct signalfd_siginfo si;
+	struct roots roots;
+	struct termios raw;
+	unsigned cols, rows;
+	cJSON *req, *env, *args, *msg;
+	char *cause = NULL, *text, *body, cwd[PATH_MAX];
+	size_t i, bodylen;
+	sigset_t set;
+	pid_t copiers[2] = { -1, -1 };
+	int ch, fd, fds[2], p[2], sfd, rc = 1, status;
+
+	while ((ch = getopt_long(argc, argv, "+h", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'S':
+			session = optarg;
+			break;
+		case 'D':
+			dir_opt = optarg;
+			break;
+		case 'h':
+			usage_for("shell");
+			return 0;
+		default:
+			usage_for("shell");
+			return EXIT_USAGE;
+		}
+	}
+	if (session == NULL || *session == '\0')
+		die_usage("shell", "no session: use --session ID or set "
+		    "AGENTD_SESSION (agentd start prints it)");
+	if (roots_resolve(&roots, &cause) == -1) {
+		fprintf(stderr, "agentd shell: %s\n", cause);
+		return 1;
+	}
+
+	req = cJSON_CreateObject();
+	cJSON_AddStringToObject(req, "cmd", "shell");
+	cJSON_AddStringToObject(req, "session", session);
+	if (optind < argc) {
+		args = cJSON_AddArrayToObject(req, "argv");
+		for (ch = optind; ch < argc; ch++)
+			cJSON_AddItemToArray(args, cJSON_CreateString(argv[ch]));
+	}
+	window_size(&cols, &rows);
+	cJSON_AddNumberToObject(req, "cols", cols);
+	cJSON_AddNumberToObject(req, "rows", rows);
+	if (getcwd(cwd, sizeof(cwd)) != NULL)
+		cJSON_AddStringToObject(req, "cwd", cwd);
+	env = cJSON_AddObjectToObject(req, "env");
+	for (i = 0; i < sizeof(pass_env) / sizeof(pass_env[0]); i++) {
+		if ((v = getenv(pass_env[i])) != NULL)
+			cJSON_AddStringToObject(env, pass_env[i], v);
+	}
+	text = cJSON_PrintUnformatted(req);
+	cJSON_Delete(req);
+
+	for (i = 0; i < 2; i++) {
+		fds[i] = (int)i;
+		if (pollable((int)i))
+			continue;
+		if (pipe(p) == -1) {
+			perror("agentd shell: pipe");
+			return 1;
+		}
+		if (i == 0) {
+			copiers[0] = copier(STDIN_FILENO, p[1], p[0]);
+			fds[0] = p[0];
+			close(p[1]);
+		} else {
+			copiers[1] = copier(p[0], STDOUT_FILENO, p[1]);
+			fds[1] = p[1];
+			close(p[0]);
+		}
+	}
+	if ((fd = client_connect(&roots, 0, &cause)) == -1) {
+		fprintf(stderr, "agentd shell: %s\n", cause ? cause : "failed");
+		goto out;
+	}
+	saved_fl[0] = fcntl(STDIN_FILENO, F_GETFL);
+	saved_fl[1] = fcntl(STDOUT_FILENO, F_GETFL);
+	atexit(restore_terminal);
+	if (text == NULL || ctlmsg_send_fds(fd, text, strlen(text), fds, 2) == -1 ||
+	    ctlmsg_recv(fd, &body, &bodylen, 30000) == -1) {
+		fprintf(stderr, "agentd shell: control socket: %s\n",
+		    strerror(errno));
+		goto out;
+	}
+	/* Our copies of the pipe ends belong to the copiers and the daemon. */
+	if (fds[0] != STDIN_FILENO)
+		close(fds[0]);
+	if (fds[1] != STDOUT_FILENO)
+		close(fds[1]);
+	msg = cJSON_ParseWithLength(body, bodylen);
+	free(body);
+	if (!cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(msg, "ok"))) {
+		err = ctlmsg_get_str(msg, "error");
+		fprintf(stderr, "agentd shell: %s\n", err ? err : "refused");
+		cJSON_Delete(msg);
+		goto out;
+	}
+	cJSON_Delete(msg);
+
+	if (isatty(STDIN_FILENO) && tcgetattr(STDIN_FILENO, &saved_tio) == 0) {
+		tio_saved = 1;
+		raw = saved_tio;
+		cfmakeraw(&raw);
+		(void)tcsetattr(STDIN_FILENO, TCSADRAIN, &raw);
+	}
+	sigemptyset(&set);
+	sigaddset(&set, SIGWINCH);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGQUIT);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	if ((sfd = signalfd(-1, &set, SFD_CLOEXEC)) == -1)
+		goto out;
+	pfd[0].fd = fd;
+	pfd[0].events = POLLIN;
+	pfd[1].fd = sfd;
+	pfd[1].events = POLLIN;
+	for (;;) {
+		if (poll(pfd, 2, -1) == -1) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		if (pfd[1].revents & POLLIN) {
+			if (read(sfd, &si, sizeof(si)) != (ssize_t)sizeof(si))
+				continue;
+			if (si.ssi_signo != SIGWINCH)
+				break;	/* we are told to go: the daemon hangs up */
+			window_size(&cols, &rows);
+			req = cJSON_CreateObject();
+			cJSON_AddStringToObject(req, "cmd", "resize");
+			cJSON_AddNumberToObject(req, "cols", cols);
+			cJSON_AddNumberToObject(req, "rows", rows);
+			free(text);
+			text = cJSON_PrintUnformatted(req);
+			cJSON_Delete(req);
+			if (text != NULL)
+				(void)ctlmsg_send(fd, text, strlen(text));
+		}
+		if (pfd[0].revents & (POLLIN | POLLHUP | POLLERR)) {
+			if (ctlmsg_recv(fd, &body, &bodylen, 10000) == -1) {
+				restore_terminal();
+				fprintf(stderr, "agentd shell: the daemon went "
+				    "away\n");
+				break;
+			}
+			msg = cJSON_ParseWithLength(body, bodylen);
+			free(body);
+			v = ctlmsg_get_str(msg, "event");
+			if (v != NULL && strcmp(v, "exit") == 0) {
+				uint64_t code;
+				if (ctlmsg_get_uint(msg, "exit_status", 0, 255,
+				    &code) == 0)
+					rc = (int)code;
+				else if (ctlmsg_get_uint(msg, "signal", 1, 64,
+				    &code) == 0)
+					rc = 128 + (int)code;
+				cJSON_Delete(msg);
+				break;
+			}
+			cJSON_Delete(msg);
+		}
+	}
+out:
+	restore_terminal();
+	free(text);
+	/* Let the copiers finish: stdout's must deliver the last output. */
+	if (copiers[0] > 0)
+		kill(copiers[0], SIGTERM);
+	for (i = 0; i < 2; i++) {
+		if (copiers[i] > 0)
+			while (waitpid(copiers[i], &status, 0) == -1 &&
+			    errno == EINTR)
+				;
+	}
+	return rc;
+}

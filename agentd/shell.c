@@ -1,0 +1,791 @@
+/*
+ * shell: linked shells (DESIGN §6). The daemon owns the PTY: it spawns the
+ * command on the slave side with the session's SSH_AUTH_SOCK, relays the
+ * master to the client's own stdin/stdout (passed over the control socket,
+ * so output goes straight to the caller's terminal with one copy), and
+ * records every output chunk as asciicast v2. The control connection stays
+ * open for resizes and carries the exit status back at the end; when it
+ * closes early (the client died), the shell is hung up.
+ *
+ * Flow control is the terminal's own: while the client's stdout does not take
+ * more, the master is not read, so the program blocks in write(2).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/ioctl.h>
+#include <sys/pidfd.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include <bsd/string.h>
+#include <bsd/unistd.h>
+
+#include "auditlog.h"
+#include "bq.h"
+#include "privdir.h"
+#include "server.h"
+
+#define CONTAINER_OF(p, type, member) \
+	((type *)(void *)((char *)(p) - offsetof(type, member)))
+#define NS		1000000000ull
+#define DRAIN_NS	(200 * 1000000ull)	/* output after exit, see below */
+#define SHELL_MAX_ARGS	256
+#define MAX_SHELLS	64			/* per session */
+
+static void	shell_update(struct shell *);
+static void	shell_finish(struct shell *);
+
+/* --- spawning ------------------------------------------------------------- */
+
+/* The environment a linked command gets: nothing of the daemon's, only what
+ * a login would set plus the session, and the caller's TERM, PATH, LANG. */
+static char **
+shell_env(const struct session *se, const cJSON *req, const struct passwd *pw)
+{
+	static const char *const from_client[] = { "TERM", "PATH", "LANG",
+	    "LC_ALL", "LC_CTYPE", "COLORTERM" };
+	const cJSON *env = cJSON_GetObjectItemCaseSensitive(req, "env");
+	const char *v;
+	char **e;
+	size_t n = 0, i;
+
+	if ((e = calloc(16, sizeof(*e))) == NULL)
+		return NULL;
+#define PUSH(...) do { if (asprintf(&e[n], __VA_ARGS__) == -1) goto fail; n++; } while (0)
+	PUSH("SSH_AUTH_SOCK=%s", se->sock_path);
+	PUSH("AGENTD_SESSION=%s", se->id);
+	PUSH("HOME=%s", pw->pw_dir);
+	PUSH("USER=%s", pw->pw_name);
+	PUSH("LOGNAME=%s", pw->pw_name);
+	PUSH("SHELL=%s", pw->pw_shell[0] ? pw->pw_shell : "/bin/sh");
+	for (i = 0; i < sizeof(from_client) / sizeof(from_client[0]); i++) {
+		if ((v = ctlmsg_get_str(env, from_client[i])) != NULL &&
+		    strchr(v, '\n') == NULL)
+			PUSH("%s=%s", from_client[i], v);
+		else if (strcmp(from_client[i], "PATH") == 0)
+			PUSH("PATH=/usr/local/bin:/usr/bin:/bin");
+		else if (strcmp(from_client[i], "TERM") == 0)
+			PUSH("TERM=dumb");
+	}
+#undef PUSH
+	return e;
+fail:
+	for (i = 0; i < n; i++)
+		free(e[i]);
+	free(e);
+	return NULL;
+}
+
+static void
+free_strv(char **v)
+{
+	size_t i;
+
+	if (v == NULL)
+		return;
+	for (i = 0; v[i] != NULL; i++)
+		free(v[i]);
+	free(v);
+}
+
+/* The program to run: argv from the request, or the user's login shell. */
+static char **
+shell_argv(const cJSON *req, const struct passwd *pw, char **cause)
+{
+	const cJSON *args = cJSON_GetObjectItemCaseSensitive(req, "argv"), *a;
+	char **v;
+	int n = 0;
+
+	if (args != NULL && (!cJSON_IsArray(args) ||
+	    cJSON_GetArraySize(args) < 1 ||
+	    cJSON_GetArraySize(args) > SHELL_MAX_ARGS)) {
+		*cause = strdup("argv: must be a non-empty array of strings");
+		return NULL;
+	}
+	if ((v = calloc(args ? (size_t)cJSON_GetArraySize(args) + 1 : 2,
+	    sizeof(*v))) == NULL)
+		return NULL;
+	if (args == NULL) {
+		v[0] = strdup(pw->pw_shell[0] ? pw->pw_shell : "/bin/sh");
+		return v;
+	}
+	cJSON_ArrayForEach(a, args) {
+		if (!cJSON_IsString(a) || (v[n++] = strdup(a->valuestring)) == NULL) {
+			free_strv(v);
+			*cause = strdup("argv: must be a non-empty array of strings");
+			return NULL;
+		}
+	}
+	return v;
+}
+
+static char *
+join_argv(char **argv)
+{
+	struct jsonw w;
+	char *s;
+	size_t i;
+
+	/* A display string only: the exact argv goes to the log as an array. */
+	jsonw_init(&w);
+	for (i = 0; argv[i] != NULL; i++) {
+		if (i > 0)
+			jsonw_raw(&w, " ", 1);
+		jsonw_raw(&w, argv[i], strlen(argv[i]));
+	}
+	s = jsonw_ok(&w) && w.buf != NULL ? strdup(w.buf) : strdup("");
+	jsonw_free(&w);
+	return s;
+}
+
+/* Opens S/recordings/<session> (0700, made on first use). */
+static int
+recordings_dir(struct session *se, char **cause)
+{
+	char shown[PATH_MAX + 64];
+	int top;
+
+	if (se->recdirfd != -1)
+		return se->recdirfd;
+	snprintf(shown, sizeof(shown), "%s/recordings", server->roots.state);
+	if ((top = privdir_at(server->statedirfd, "recordings", shown,
+	    PRIVDIR_CREATE, cause)) == -1)
+		return -1;
+	snprintf(shown, sizeof(shown), "%s/recordings/%s", server->roots.state,
+	    se->id);
+	se->recdirfd = privdir_at(top, se->id, shown, PRIVDIR_CREATE, cause);
+	close(top);
+	return se->recdirfd;
+}
+
+static void	shell_ptm_cb(struct evh *, uint32_t);
+static void	shell_in_cb(struct evh *, uint32_t);
+static void	shell_out_cb(struct evh *, uint32_t);
+static void	shell_ctl_cb(struct evh *, uint32_t);
+static void	shell_pid_cb(struct evh *, uint32_t);
+
+/* Registers fd for events, or notes that it cannot be polled (a regular file
+ * is always ready): 1 pollable, 0 not, so the caller does plain I/O. */
+static int
+shell_watch(int fd, uint32_t events, struct evh *h)
+{
+	struct epoll_event ev = { .events = events, .data.ptr = h };
+
+	if (epoll_ctl(server->epfd, EPOLL_CTL_ADD, fd, &ev) == 0)
+		return 1;
+	return errno == EPERM ? 0 : -1;
+}
+
+static int
+shell_spawn(struct shell *sh, char **argv, char **envp, const char *cwd,
+    char **cause)
+{
+	struct winsize ws = { .ws_col = (unsigned short)sh->cols,
+	    .ws_row = (unsigned short)sh->rows };
+	char slave[128], go;
+	int sync[2], sfd;
+	sigset_t none;
+	pid_t pid;
+
+	if ((sh->ptm = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC)) == -1 ||
+	    grantpt(sh->ptm) == -1 || unlockpt(sh->ptm) == -1 ||
+	    ptsname_r(sh->ptm, slave, sizeof(slave)) != 0 ||
+	    ioctl(sh->ptm, TIOCSWINSZ, &ws) == -1 ||
+	    pipe2(sync, O_CLOEXEC) == -1) {
+		if (asprintf(cause, "cannot allocate a terminal: %s",
+		    strerror(errno)) == -1)
+			*cause = NULL;
+		return -1;
+	}
+	if ((pid = fork()) == -1) {
+		if (asprintf(cause, "fork: %s", strerror(errno)) == -1)
+			*cause = NULL;
+		close(sync[0]);
+		close(sync[1]);
+		return -1;
+	}
+	if (pid == 0) {
+		/* Child: its own session with the slave as controlling tty. */
+		close(sync[1]);
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
+		signal(SIGPIPE, SIG_DFL);
+		signal(SIGXFSZ, SIG_DFL);
+		if (setsid() == -1 ||
+		    (sfd = open(slave, O_RDWR)) == -1 ||
+		    ioctl(sfd, TIOCSCTTY, 0) == -1 ||
+		    dup2(sfd, STDIN_FILENO) == -1 ||
+		    dup2(sfd, STDOUT_FILENO) == -1 ||
+		    dup2(sfd, STDERR_FILENO) == -1)
+			_exit(127);
+		/* Wait until shell_started is durable (or the daemon gives up). */
+		if (read(sync[0], &go, 1) != 1)
+			_exit(127);
+		closefrom(STDERR_FILENO + 1);
+		if (cwd == NULL || chdir(cwd) == -1)
+			(void)chdir("/");
+		execvpe(argv[0], argv, envp);
+		dprintf(STDERR_FILENO, "agentd shell: %s: %s\r\n", argv[0],
+		    strerror(errno));
+		_exit(127);
+	}
+	close(sync[0]);
+	sh->sync_fd = sync[1];
+	sh->pid = pid;
+	if ((sh->pidfd = pidfd_open(pid, 0)) == -1) {
+		kill(pid, SIGKILL);
+		(void)waitpid(pid, NULL, 0);
+		if (asprintf(cause, "pidfd_open: %s", strerror(errno)) == -1)
+			*cause = NULL;
+		return -1;
+	}
+	(void)fcntl(sh->ptm, F_SETFL, O_NONBLOCK);
+	return 0;
+}
+
+static void
+shell_started_reply(struct jsonw *w, void *arg)
+{
+	struct shell *sh = arg;
+
+	jsonw_str(w, "session", sh->se->id);
+	jsonw_int(w, "shell", sh->n);
+	jsonw_int(w, "pid", sh->pid);
+	jsonw_str(w, "recording", sh->recording);
+}
+
+static void
+shell_free(struct shell *sh)
+{
+	struct session *se = sh->se;
+
+	if (sh->ptm != -1) {
+		ev_del(sh->ptm);
+		close(sh->ptm);
+	}
+	if (sh->pidfd != -1) {
+		ev_del(sh->pidfd);
+		close(sh->pidfd);
+	}
+	if (sh->in_fd != -1) {
+		if (sh->in_polled)
+			ev_del(sh->in_fd);
+		close(sh->in_fd);
+	}
+	if (sh->out_fd != -1) {
+		if (sh->out_polled)
+			ev_del(sh->out_fd);
+		close(sh->out_fd);
+	}
+	if (sh->ctl_fd != -1) {
+		ev_del(sh->ctl_fd);
+		close(sh->ctl_fd);
+	}
+	if (sh->sync_fd != -1)
+		close(sh->sync_fd);
+	ctlmsg_in_reset(&sh->ctlin);
+	bq_free(&sh->to_pty);
+	bq_free(&sh->to_out);
+	bq_free(&sh->to_ctl);
+	free(sh->recording);
+	TAILQ_REMOVE(&se->shells, sh, entry);
+	se->nshells--;
+	free(sh);
+}
+
+/*
+ * `shell` request: {session, argv?, cols, rows, cwd?, env{TERM, PATH, …}}
+ * with the client's stdin and stdout attached. The connection becomes the
+ * shell's: the reply says it started; later the exit status follows.
+ */
+void
+shell_start(struct ctlconn *c, const cJSON *req)
+{
+	struct cast_header hdr;
+	struct session *se;
+	struct shell *sh = NULL;
+	struct passwd *pw;
+	struct jsonw *w;
+	char **argv = NULL, **envp = NULL, *cause = NULL, *command = NULL;
+	char name[32];
+	const char *id = ctlmsg_get_str(req, "session"), *cwd;
+	uint64_t cols = 80, rows = 24;
+	int recfd, i;
+
+	if (id == NULL || (se = session_find(id)) == NULL ||
+	    se->state != SESSION_ACTIVE) {
+		ctl_reply_error(c, "no active session %.64s to link a shell to",
+		    id ? id : "(none named)");
+		return;
+	}
+	if (c->in.nfds != 2) {
+		ctl_reply_error(c, "shell: the client's stdin and stdout must "
+		    "come with the request");
+		return;
+	}
+	if (se->nshells >= MAX_SHELLS) {
+		ctl_reply_error(c, "session %s has %d shells already", se->id,
+		    MAX_SHELLS);
+		return;
+	}
+	if ((cJSON_GetObjectItemCaseSensitive(req, "cols") != NULL &&
+	    ctlmsg_get_uint(req, "cols", 1, 10000, &cols) == -1) ||
+	    (cJSON_GetObjectItemCaseSensitive(req, "rows") != NULL &&
+	    ctlmsg_get_uint(req, "rows", 1, 10000, &rows) == -1)) {
+		ctl_reply_error(c, "cols/rows: must be integers from 1 to 10000");
+		return;
+	}
+	if ((pw = getpwuid(geteuid())) == NULL) {
+		ctl_reply_error(c, "no passwd entry for uid %lu",
+		    (unsigned long)geteuid());
+		return;
+	}
+	if ((argv = shell_argv(req, pw, &cause)) == NULL ||
+	    (envp = shell_env(se, req, pw)) == NULL ||
+	    (command = join_argv(argv)) == NULL ||
+	    (sh = calloc(1, sizeof(*sh))) == NULL)
+		goto fail;
+	sh->se = se;
+	sh->ptm = sh->pidfd = sh->ctl_fd = sh->sync_fd = -1;
+	sh->in_fd = c->in.fds[0];
+	sh->out_fd = c->in.fds[1];
+	c->in.nfds = 0;		/* the fds are the shell's now */
+	sh->cols = (unsigned)cols;
+	sh->rows = (unsigned)rows;
+	sh->n = ++se->shells_started;
+	TAILQ_INSERT_TAIL(&se->shells, sh, entry);
+	se->nshells++;
+	cwd = ctlmsg_get_str(req, "cwd");
+
+	snprintf(name, sizeof(name), "%d.cast", sh->n);
+	if (asprintf(&sh->recording, "%s/recordings/%s/%s", server->roots.state,
+	    se->id, name) == -1) {
+		sh->recording = NULL;
+		goto fail;
+	}
+	if ((recfd = recordings_dir(se, &cause)) == -1)
+		goto fail;
+	memset(&hdr, 0, sizeof(hdr));
+	hdr.width = sh->cols;
+	hdr.height = sh->rows;
+	hdr.timestamp = time(NULL);
+	hdr.term = ctlmsg_get_str(cJSON_GetObjectItemCaseSensitive(req, "env"),
+	    "TERM");
+	hdr.shell = pw->pw_shell;
+	hdr.command = command;
+	hdr.session = se->id;
+	hdr.label = se->label;
+	if (cast_open(&sh->cast, recfd, name, &hdr, &cause) == -1)
+		goto fail;
+	sh->recording_open = true;
+	if (shell_spawn(sh, argv, envp, cwd, &cause) == -1)
+		goto fail;
+
+	/* Fail closed: the command runs only once the log shows it. */
+	w = auditlog_begin(server->log, "shell_started", se->id);
+	jsonw_int(w, "shell", sh->n);
+	jsonw_int(w, "pid", sh->pid);
+	jsonw_array_begin(w, "command");
+	for (i = 0; argv[i] != NULL; i++)
+		jsonw_str(w, NULL, argv[i]);
+	jsonw_array_end(w);
+	jsonw_str(w, "recording", sh->recording);
+	if (auditlog_commit(server->log, &cause) == -1) {
+		kill(sh->pid, SIGKILL);
+		(void)waitpid(sh->pid, NULL, 0);
+		sh->pid = 0;
+		goto fail;
+	}
+	sh->logged = true;
+	if (write(sh->sync_fd, "g", 1) != 1)
+		log_warn("shell %d of %s: cannot release the child", sh->n,
+		    se->id);
+	close(sh->sync_fd);
+	sh->sync_fd = -1;
+
+	/* The connection is the shell's from here: resizes in, status out. */
+	sh->ctl_fd = ctl_take_over(c);
+	sh->ptm_ev.cb = shell_ptm_cb;
+	sh->in_ev.cb = shell_in_cb;
+	sh->out_ev.cb = shell_out_cb;
+	sh->ctl_ev.cb = shell_ctl_cb;
+	sh->pid_ev.cb = shell_pid_cb;
+	(void)fcntl(sh->in_fd, F_SETFL, fcntl(sh->in_fd, F_GETFL) | O_NONBLOCK);
+	(void)fcntl(sh->out_fd, F_SETFL, fcntl(sh->out_fd, F_GETFL) | O_NONBLOCK);
+	ev_add(sh->ptm, EPOLLIN, &sh->ptm_ev);
+	ev_add(sh->pidfd, EPOLLIN, &sh->pid_ev);
+	ev_add(sh->ctl_fd, EPOLLIN, &sh->ctl_ev);
+	sh->in_polled = shell_watch(sh->in_fd, EPOLLIN, &sh->in_ev) == 1;
+	sh->out_polled = shell_watch(sh->out_fd, 0, &sh->out_ev) == 1;
+	{
+		/* Answer on the connection we now own. */
+		struct jsonw r;
+		jsonw_init(&r);
+		jsonw_begin(&r);
+		jsonw_bool(&r, "ok", true);
+		shell_started_reply(&r, sh);
+		jsonw_end(&r);
+		if (!jsonw_ok(&r) || ctlmsg_send(sh->ctl_fd, r.buf, r.len) == -1)
+			sh->client_gone = true;
+		jsonw_free(&r);
+	}
+	free_strv(argv);
+	free_strv(envp);
+	free(command);
+	if (!sh->in_polled)
+		shell_in_cb(&sh->in_ev, EPOLLIN);	/* a file: read it now */
+	shell_update(sh);
+	return;
+fail:
+	ctl_reply_error(c, "%s", cause ? cause : "out of memory");
+	free(cause);
+	free_strv(argv);
+	free_strv(envp);
+	free(command);
+	if (sh != NULL) {
+		if (sh->recording_open) {
+			(void)cast_close(&sh->cast);
+			(void)unlinkat(se->recdirfd, name, 0);
+		}
+		if (sh->pid > 0) {
+			kill(sh->pid, SIGKILL);
+			(void)waitpid(sh->pid, NULL, 0);
+		}
+		shell_free(sh);
+	}
+}
+
+/* --- the relay ------------------------------------------------------------ */
+
+static void
+shell_update(struct shell *sh)
+{
+	uint32_t pev = 0;
+
+	if (sh->finished)
+		return;
+	/* Read the master only while the client keeps up with its output. */
+	if (sh->to_out.len == 0 && !sh->ptm_eof)
+		pev |= EPOLLIN;
+	if (sh->to_pty.len > 0 || sh->send_eof)
+		pev |= EPOLLOUT;
+	if (sh->ptm != -1)
+		ev_mod(sh->ptm, pev, &sh->ptm_ev);
+	if (sh->in_polled && sh->in_fd != -1)
+		ev_mod(sh->in_fd, !sh->in_eof && sh->to_pty.len < BQ_READ_CHUNK ?
+		    EPOLLIN : 0, &sh->in_ev);
+	if (sh->out_polled && sh->out_fd != -1)
+		ev_mod(sh->out_fd, sh->to_out.len > 0 ? EPOLLOUT : 0,
+		    &sh->out_ev);
+	if (sh->ctl_fd != -1)
+		ev_mod(sh->ctl_fd, EPOLLIN | (sh->to_ctl.len > 0 ? EPOLLOUT : 0),
+		    &sh->ctl_ev);
+}
+
+/* The client's terminal is gone: stop writing to it. */
+static void
+shell_drop_output(struct shell *sh)
+{
+	if (sh->out_fd != -1) {
+		if (sh->out_polled)
+			ev_del(sh->out_fd);
+		close(sh->out_fd);
+		sh->out_fd = -1;
+	}
+	bq_free(&sh->to_out);
+}
+
+static void
+shell_flush_out(struct shell *sh)
+{
+	if (sh->out_fd == -1 || sh->to_out.len == 0)
+		return;
+	if (!sh->out_polled) {
+		/* A regular file: plain writes never wait. */
+		(void)fcntl(sh->out_fd, F_SETFL,
+		    fcntl(sh->out_fd, F_GETFL) & ~O_NONBLOCK);
+	}
+	if (bq_write(&sh->to_out, sh->out_fd) == -1)
+		shell_drop_output(sh);
+}
+
+static void
+shell_ptm_cb(struct evh *h, uint32_t events)
+{
+	struct shell *sh = CONTAINER_OF(h, struct shell, ptm_ev);
+	unsigned char buf[BQ_READ_CHUNK];
+	ssize_t n, w;
+
+	if (events & EPOLLOUT) {
+		if (sh->to_pty.len > 0 && bq_write(&sh->to_pty, sh->ptm) == -1)
+			bq_free(&sh->to_pty);
+		if (sh->to_pty.len == 0 && sh->send_eof) {
+			/* stdin ended: the terminal's EOF character, as typed. */
+			struct termios t;
+			char eof = 4;
+			if (tcgetattr(sh->ptm, &t) == 0 && t.c_cc[VEOF] != 0)
+				eof = (char)t.c_cc[VEOF];
+			if (write(sh->ptm, &eof, 1) == 1)
+				sh->send_eof = false;
+		}
+	}
+	if ((events & (EPOLLIN | EPOLLHUP | EPOLLERR)) && sh->to_out.len == 0) {
+		n = read(sh->ptm, buf, sizeof(buf));
+		if (n > 0) {
+			sh->bytes_out += (uint64_t)n;
+			if (sh->recording_open && cast_output(&sh->cast, buf,
+			    (size_t)n) == -1 && !sh->cast_warned) {
+				sh->cast_warned = true;
+				log_warn("shell %d of %s: recording stopped: %s",
+				    sh->n, sh->se->id, strerror(sh->cast.failed));
+			}
+			if (sh->out_fd != -1) {
+				w = write(sh->out_fd, buf, (size_t)n);
+				if (w == -1 && errno != EAGAIN)
+					shell_drop_output(sh);
+				else if (w < n && bq_append(&sh->to_out,
+				    buf + (w > 0 ? w : 0),
+				    (size_t)(n - (w > 0 ? w : 0))) == -1)
+					shell_drop_output(sh);
+				if (!sh->out_polled)
+					shell_flush_out(sh);
+			}
+		} else if (n == 0 || (n == -1 && errno != EAGAIN &&
+		    errno != EINTR)) {
+			sh->ptm_eof = true;	/* EIO: every slave fd closed */
+		}
+	}
+	if (sh->exited && (sh->ptm_eof || sh->drain_ns <= now_boot_ns()) &&
+	    sh->to_out.len == 0) {
+		shell_finish(sh);
+		return;
+	}
+	shell_update(sh);
+}
+
+static void
+shell_in_cb(struct evh *h, uint32_t events)
+{
+	struct shell *sh = CONTAINER_OF(h, struct shell, in_ev);
+	int r;
+
+	(void)events;
+	if (sh->in_fd == -1 || sh->in_eof)
+		return;
+	do {
+		r = bq_read(&sh->to_pty, sh->in_fd, BQ_READ_CHUNK);
+		/* A file cannot be polled: read it while the PTY takes it. */
+	} while (r == 0 && !sh->in_polled && sh->to_pty.len < 4 * BQ_READ_CHUNK &&
+	    bq_write(&sh->to_pty, sh->ptm) == 0 && sh->to_pty.len == 0);
+	if (r != 0) {
+		sh->in_eof = true;
+		/* A terminal's EOF is a typed ^D; a pipe's must be made one. */
+		if (!isatty(sh->in_fd))
+			sh->send_eof = true;
+		if (sh->in_polled)
+			ev_del(sh->in_fd);
+		close(sh->in_fd);
+		sh->in_fd = -1;
+	}
+	if (sh->to_pty.len > 0 && bq_write(&sh->to_pty, sh->ptm) == -1)
+		bq_free(&sh->to_pty);
+	shell_update(sh);
+}
+
+static void
+shell_out_cb(struct evh *h, uint32_t events)
+{
+	struct shell *sh = CONTAINER_OF(h, struct shell, out_ev);
+
+	if (events & (EPOLLERR | EPOLLHUP))
+		shell_drop_output(sh);
+	else
+		shell_flush_out(sh);
+	if (sh->exited && sh->to_out.len == 0 &&
+	    (sh->ptm_eof || sh->drain_ns <= now_boot_ns())) {
+		shell_finish(sh);
+		return;
+	}
+	shell_update(sh);
+}
+
+/* Hangs the shell up as a closed terminal would: SIGHUP to its group. */
+void
+shell_hangup(struct shell *sh)
+{
+	if (sh->pid > 0 && !sh->exited)
+		(void)kill(-sh->pid, SIGHUP);
+}
+
+static void
+shell_ctl_cb(struct evh *h, uint32_t events)
+{
+	struct shell *sh = CONTAINER_OF(h, struct shell, ctl_ev);
+	struct winsize ws;
+	const char *cmd;
+	uint64_t cols, rows;
+	cJSON *msg;
+	int r;
+
+	if ((events & EPOLLOUT) && sh->to_ctl.len > 0 &&
+	    bq_write(&sh->to_ctl, sh->ctl_fd) == -1)
+		bq_free(&sh->to_ctl);
+	while ((events & (EPOLLIN | EPOLLHUP | EPOLLERR)) &&
+	    (r = ctlmsg_read(sh->ctl_fd, &sh->ctlin)) != 0) {
+		if (r == -1) {
+			/* The client died or left: hang up, like a lost ssh link. */
+			sh->client_gone = true;
+			ev_del(sh->ctl_fd);
+			close(sh->ctl_fd);
+			sh->ctl_fd = -1;
+			shell_drop_output(sh);
+			shell_hangup(sh);
+			return;
+		}
+		msg = ctlmsg_parse(&sh->ctlin);
+		cmd = msg ? ctlmsg_get_str(msg, "cmd") : NULL;
+		if (cmd != NULL && strcmp(cmd, "resize") == 0 &&
+		    ctlmsg_get_uint(msg, "cols", 1, 10000, &cols) == 0 &&
+		    ctlmsg_get_uint(msg, "rows", 1, 10000, &rows) == 0 &&
+		    (cols != sh->cols || rows != sh->rows)) {
+			sh->cols = (unsigned)cols;
+			sh->rows = (unsigned)rows;
+			memset(&ws, 0, sizeof(ws));
+			ws.ws_col = (unsigned short)cols;
+			ws.ws_row = (unsigned short)rows;
+			/* The kernel sends SIGWINCH to the foreground group. */
+			(void)ioctl(sh->ptm, TIOCSWINSZ, &ws);
+			if (sh->recording_open)
+				(void)cast_resize(&sh->cast, sh->cols, sh->rows);
+		}
+		cJSON_Delete(msg);
+		ctlmsg_in_reset(&sh->ctlin);
+	}
+	shell_update(sh);
+}
+
+static void
+shell_pid_cb(struct evh *h, uint32_t events)
+{
+	struct shell *sh = CONTAINER_OF(h, struct shell, pid_ev);
+	siginfo_t si;
+
+	(void)events;
+	memset(&si, 0, sizeof(si));
+	if (waitid((idtype_t)P_PIDFD, (id_t)sh->pidfd, &si, WEXITED | WNOHANG) ==
+	    -1 || si.si_pid == 0)
+		return;
+	ev_del(sh->pidfd);
+	close(sh->pidfd);
+	sh->pidfd = -1;
+	sh->exited = true;
+	sh->status = si.si_code == CLD_EXITED ? (si.si_status & 0xff) << 8 :
+	    (si.si_status & 0x7f) | (si.si_code == CLD_DUMPED ? 0x80 : 0);
+	/*
+	 * Output the command wrote just before it exited may still be on its
+	 * way through the line discipline: read the master until every slave
+	 * fd is closed (EIO), or for DRAIN_NS when a background job keeps one
+	 * open.
+	 */
+	sh->drain_ns = now_boot_ns() + DRAIN_NS;
+	server_rearm_timer();
+	shell_ptm_cb(&sh->ptm_ev, EPOLLIN);
+}
+
+uint64_t
+shell_deadlines(struct session *se, uint64_t now)
+{
+	struct shell *sh, *tmp;
+	uint64_t next = 0;
+
+	TAILQ_FOREACH_SAFE(sh, &se->shells, entry, tmp) {
+		if (!sh->exited)
+			continue;
+		if (sh->drain_ns <= now) {
+			if (sh->to_out.len > 0)
+				shell_drop_output(sh);	/* a stuck client */
+			shell_finish(sh);
+			continue;
+		}
+		if (next == 0 || sh->drain_ns < next)
+			next = sh->drain_ns;
+	}
+	return next;
+}
+
+/* --- the end -------------------------------------------------------------- */
+
+static void
+shell_finish(struct shell *sh)
+{
+	struct session *se = sh->se;
+	struct jsonw *w, r;
+	char *cause = NULL;
+	int st = sh->status;
+
+	if (sh->finished)
+		return;
+	sh->finished = true;
+	if (sh->recording_open) {
+		if (cast_close(&sh->cast) == -1)
+			log_warn("shell %d of %s: closing the recording: %s",
+			    sh->n, se->id, strerror(errno));
+		sh->recording_open = false;
+	}
+	if (sh->logged) {
+		w = auditlog_begin(server->log, "shell_ended", se->id);
+		jsonw_int(w, "shell", sh->n);
+		jsonw_int(w, "pid", sh->pid);
+		if (WIFEXITED(st))
+			jsonw_int(w, "exit_status", WEXITSTATUS(st));
+		else {
+			jsonw_null(w, "exit_status");
+			jsonw_int(w, "signal", WTERMSIG(st));
+		}
+		jsonw_uint(w, "bytes_out", sh->bytes_out);
+		jsonw_str(w, "recording", sh->recording);
+		if (auditlog_commit(server->log, &cause) == -1) {
+			log_warn("shell %d of %s: shell_ended not written: %s",
+			    sh->n, se->id, cause ? cause : "?");
+			free(cause);
+		}
+	}
+	if (sh->ctl_fd != -1 && !sh->client_gone) {
+		/* The exit status, for the client to exit with. */
+		(void)fcntl(sh->ctl_fd, F_SETFL,
+		    fcntl(sh->ctl_fd, F_GETFL) & ~O_NONBLOCK);
+		jsonw_init(&r);
+		jsonw_begin(&r);
+		jsonw_str(&r, "event", "exit");
+		if (WIFEXITED(st))
+			jsonw_int(&r, "exit_status", WEXITSTATUS(st));
+		else
+			jsonw_int(&r, "signal", WTERMSIG(st));
+		jsonw_end(&r);
+		if (jsonw_ok(&r))
+			(void)ctlmsg_send(sh->ctl_fd, r.buf, r.len);
+		jsonw_free(&r);
+	}
+	shell_free(sh);
+	session_shell_gone(se);
+}
+
+void
+shell_kill_all(struct session *se, int sig)
+{
+	struct shell *sh;
+
+	TAILQ_FOREACH(sh, &se->shells, entry) {
+		if (sh->pid > 0 && !sh->exited)
+			(void)kill(-sh->pid, sig);
+	}
+}
