@@ -56,8 +56,9 @@ window_size(unsigned *cols, unsigned *rows)
 	}
 }
 
-/* The daemon polls what it is given: a regular file or /dev/null cannot be
- * polled, so such a stdin/stdout goes through a pipe and a copier child. */
+/* The daemon polls what it is given: a stdin that cannot be polled (a
+ * regular file, /dev/null) goes through a pipe and a copier child. Such a
+ * stdout is given as it is: the daemon writes to it without polling. */
 static int
 pollable(int fd)
 {
@@ -108,7 +109,7 @@ cmd_shell(int argc, char **argv)
 	char *cause = NULL, *text, *body, cwd[PATH_MAX];
 	size_t i, bodylen;
 	sigset_t set;
-	pid_t copiers[2] = { -1, -1 };
+	pid_t stdin_copier = -1;
 	int ch, fd, fds[2], p[2], sfd, rc = 1, status;
 
 	while ((ch = getopt_long(argc, argv, "+h", longopts, NULL)) != -1) {
@@ -156,23 +157,16 @@ cmd_shell(int argc, char **argv)
 	text = cJSON_PrintUnformatted(req);
 	cJSON_Delete(req);
 
-	for (i = 0; i < 2; i++) {
-		fds[i] = (int)i;
-		if (pollable((int)i))
-			continue;
+	fds[0] = STDIN_FILENO;
+	fds[1] = STDOUT_FILENO;
+	if (!pollable(STDIN_FILENO)) {
 		if (pipe(p) == -1) {
 			perror("agentd shell: pipe");
 			return 1;
 		}
-		if (i == 0) {
-			copiers[0] = copier(STDIN_FILENO, p[1], p[0]);
-			fds[0] = p[0];
-			close(p[1]);
-		} else {
-			copiers[1] = copier(p[0], STDOUT_FILENO, p[1]);
-			fds[1] = p[1];
-			close(p[0]);
-		}
+		stdin_copier = copier(STDIN_FILENO, p[1], p[0]);
+		fds[0] = p[0];
+		close(p[1]);
 	}
 	if ((fd = client_connect(&roots, 0, &cause)) == -1) {
 		fprintf(stderr, "agentd shell: %s\n", cause ? cause : "failed");
@@ -187,11 +181,9 @@ cmd_shell(int argc, char **argv)
 		    strerror(errno));
 		goto out;
 	}
-	/* Our copies of the pipe ends belong to the copiers and the daemon. */
+	/* The pipe's read end is the daemon's now. */
 	if (fds[0] != STDIN_FILENO)
 		close(fds[0]);
-	if (fds[1] != STDOUT_FILENO)
-		close(fds[1]);
 	msg = cJSON_ParseWithLength(body, bodylen);
 	free(body);
 	if (!cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(msg, "ok"))) {
@@ -270,14 +262,10 @@ cmd_shell(int argc, char **argv)
 out:
 	restore_terminal();
 	free(text);
-	/* Let the copiers finish: stdout's must deliver the last output. */
-	if (copiers[0] > 0)
-		kill(copiers[0], SIGTERM);
-	for (i = 0; i < 2; i++) {
-		if (copiers[i] > 0)
-			while (waitpid(copiers[i], &status, 0) == -1 &&
-			    errno == EINTR)
-				;
+	if (stdin_copier > 0) {
+		kill(stdin_copier, SIGTERM);
+		while (waitpid(stdin_copier, &status, 0) == -1 && errno == EINTR)
+			;
 	}
 	return rc;
 }
