@@ -142,46 +142,76 @@ jsonw_escape(struct jsonw *w, const char *val, size_t len)
 {
 	static const char hex[] = "0123456789abcdef";
 	const unsigned char *s = (const unsigned char *)val;
-	size_t i = 0, run, n, bad;
-	char esc[6];
+	size_t i = 0, n, bad;
+	char *o;
 
+	/*
+	 * Every input byte takes at most 6 output bytes (\u00XX; U+FFFD is 3
+	 * for at least 1): reserve once, then write without further checks.
+	 * Recordings pass megabytes through here.
+	 */
+	if (len > (SIZE_MAX / 2 - w->len) / 6 || jsonw_reserve(w, len * 6) == -1) {
+		w->failed = true;
+		return;
+	}
+	o = w->buf + w->len;
 	while (i < len) {
-		/* Copy the longest run of bytes that need no escaping at once. */
-		for (run = i; run < len && s[run] >= 0x20 && s[run] < 0x7f &&
-		    s[run] != '"' && s[run] != '\\'; run++)
-			;
-		if (run > i) {
-			jsonw_raw(w, val + i, run - i);
-			i = run;
+		/* Printable ASCII but '"' and '\\' goes out as it is. */
+		if (s[i] >= 0x20 && s[i] < 0x7f && s[i] != '"' && s[i] != '\\') {
+			*o++ = (char)s[i++];
 			continue;
 		}
-		if (s[i] == '"' || s[i] == '\\') {
-			esc[0] = '\\';
-			esc[1] = (char)s[i];
-			jsonw_raw(w, esc, 2);
+		switch (s[i]) {
+		case '"':
+		case '\\':
+			*o++ = '\\';
+			*o++ = (char)s[i++];
+			continue;
+		/* JSON's short escapes: terminal output is full of \r\n. */
+		case '\n':
+			*o++ = '\\';
+			*o++ = 'n';
 			i++;
-		} else if (s[i] == '\n' || s[i] == '\r' || s[i] == '\t' ||
-		    s[i] == '\b' || s[i] == '\f') {
-			/* JSON's short escapes: terminal output is full of \r\n. */
-			esc[0] = '\\';
-			esc[1] = s[i] == '\n' ? 'n' : s[i] == '\r' ? 'r' :
-			    s[i] == '\t' ? 't' : s[i] == '\b' ? 'b' : 'f';
-			jsonw_raw(w, esc, 2);
+			continue;
+		case '\r':
+			*o++ = '\\';
+			*o++ = 'r';
 			i++;
-		} else if (s[i] < 0x20 || s[i] == 0x7f) {
-			memcpy(esc, "\\u00", 4);
-			esc[4] = hex[s[i] >> 4];
-			esc[5] = hex[s[i] & 0xf];
-			jsonw_raw(w, esc, 6);
+			continue;
+		case '\t':
+			*o++ = '\\';
+			*o++ = 't';
+			i++;
+			continue;
+		case '\b':
+			*o++ = '\\';
+			*o++ = 'b';
+			i++;
+			continue;
+		case '\f':
+			*o++ = '\\';
+			*o++ = 'f';
+			i++;
+			continue;
+		}
+		if (s[i] < 0x20 || s[i] == 0x7f) {
+			memcpy(o, "\\u00", 4);
+			o[4] = hex[s[i] >> 4];
+			o[5] = hex[s[i] & 0xf];
+			o += 6;
 			i++;
 		} else if ((n = utf8_scan(s + i, len - i, &bad)) > 0) {
-			jsonw_raw(w, val + i, n);
+			memcpy(o, s + i, n);
+			o += n;
 			i += n;
 		} else {
-			jsonw_raw(w, "\xef\xbf\xbd", 3);	/* U+FFFD */
+			memcpy(o, "\xef\xbf\xbd", 3);	/* U+FFFD */
+			o += 3;
 			i += bad;
 		}
 	}
+	w->len = (size_t)(o - w->buf);
+	w->buf[w->len] = '\0';
 }
 
 static void
