@@ -48,6 +48,62 @@ show_line(const char *line, size_t len, const struct auditevent *ev)
 	cJSON_Delete(obj);
 }
 
+/* A session's recordings, from its shell_started / shell_ended events. */
+struct recording {
+	int64_t	 shell;
+	char	*path;
+	int	 ended;
+	char	 status[32];
+};
+
+static void
+note_recording(struct recording **v, size_t *n, const char *line, size_t len,
+    const struct auditevent *ev)
+{
+	const cJSON *shell, *path, *st, *sig;
+	struct recording *nv;
+	cJSON *obj;
+	size_t i;
+	int started = ev->event.len == 13 &&
+	    memcmp(ev->event.p, "shell_started", 13) == 0;
+
+	if (!started && !(ev->event.len == 11 &&
+	    memcmp(ev->event.p, "shell_ended", 11) == 0))
+		return;
+	if ((obj = cJSON_ParseWithLength(line, len)) == NULL)
+		return;
+	shell = cJSON_GetObjectItemCaseSensitive(obj, "shell");
+	path = cJSON_GetObjectItemCaseSensitive(obj, "recording");
+	if (!cJSON_IsNumber(shell) || !cJSON_IsString(path))
+		goto out;
+	for (i = 0; i < *n; i++) {
+		if ((*v)[i].shell == (int64_t)shell->valuedouble)
+			break;
+	}
+	if (i == *n) {
+		if ((nv = realloc(*v, (*n + 1) * sizeof(**v))) == NULL)
+			goto out;
+		*v = nv;
+		memset(&nv[i], 0, sizeof(nv[i]));
+		nv[i].shell = (int64_t)shell->valuedouble;
+		nv[i].path = strdup(path->valuestring);
+		(*n)++;
+	}
+	if (!started) {
+		st = cJSON_GetObjectItemCaseSensitive(obj, "exit_status");
+		sig = cJSON_GetObjectItemCaseSensitive(obj, "signal");
+		(*v)[i].ended = 1;
+		if (cJSON_IsNumber(st))
+			snprintf((*v)[i].status, sizeof((*v)[i].status),
+			    "exit %d", st->valueint);
+		else if (cJSON_IsNumber(sig))
+			snprintf((*v)[i].status, sizeof((*v)[i].status),
+			    "signal %d", sig->valueint);
+	}
+out:
+	cJSON_Delete(obj);
+}
+
 int
 cmd_show(int argc, char **argv)
 {
@@ -69,6 +125,8 @@ cmd_show(int argc, char **argv)
 	uint64_t n = 0;
 	int64_t now;
 	int ch, fd, rc, json = 0, daemon;
+	struct recording *recs = NULL;
+	size_t nrecs = 0, i;
 
 	while ((ch = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
 		switch (ch) {
@@ -123,8 +181,10 @@ cmd_show(int argc, char **argv)
 			if (n > 0)
 				fputc(',', stdout);
 			fwrite(l.buf, 1, l.len, stdout);
-		} else
+		} else {
 			show_line(l.buf, l.len, &ev);
+			note_recording(&recs, &nrecs, l.buf, l.len, &ev);
+		}
 		n++;
 	}
 	if (rc == -1)
@@ -147,6 +207,19 @@ cmd_show(int argc, char **argv)
 		printf("-- %s: %s, %s, %u keys loaded, %u signatures\n", id,
 		    row_state(r, daemon), dur, r->keys_loaded, r->signatures);
 	}
+	if (!json && nrecs > 0) {
+		printf("-- recordings:\n");
+		for (i = 0; i < nrecs; i++) {
+			printf("   %3lld  ", (long long)recs[i].shell);
+			put_safe(stdout, recs[i].path ? recs[i].path : "?",
+			    recs[i].path ? strlen(recs[i].path) : 1);
+			printf("  (%s)\n", recs[i].ended ? recs[i].status :
+			    "not ended");
+		}
+	}
+	for (i = 0; i < nrecs; i++)
+		free(recs[i].path);
+	free(recs);
 	auditfold_free(f);
 	return 0;
 }

@@ -73,3 +73,8 @@ size=$(stat -c %s "$rec/$n.cast")
 note "100 MB: cast is $size bytes ($(( size * 100 / 100000000 ))% of the output)"
 [ "$size" -le 120000000 ] || fail "cast larger than 1.2x the output for text"
 verify_chain >/dev/null
+
+# auditctl show lists the session's recordings.
+"$AUDITCTL" --log "$LOG" show "$AGENTD_SESSION" > "$WORK/show.txt" || fail "auditctl show"
+grep -q -- "-- recordings:" "$WORK/show.txt" || fail "auditctl show lists no recordings"
+grep -q "$rec/1.cast  (exit 7)" "$WORK/show.txt" || fail "auditctl show lacks recording 1: $(cat "$WORK/show.txt")"
