@@ -28,8 +28,8 @@ endif
 $(BUILD)/config.mk: scripts/deps.sh
 	@./scripts/deps.sh
 	@mkdir -p $(BUILD)
-	@{ echo "PKG_CFLAGS = $$(pkg-config --cflags libsodium libcjson libbsd)"; \
-	   echo "PKG_LIBS = $$(pkg-config --libs libsodium libcjson libbsd)"; \
+	@{ echo "PKG_CFLAGS = $$(pkg-config --cflags libsodium libcjson libbsd libcurl)"; \
+	   echo "PKG_LIBS = $$(pkg-config --libs libsodium libcjson libbsd libcurl)"; \
 	   echo "CHECK_CFLAGS = $$(pkg-config --cflags check)"; \
 	   echo "CHECK_LIBS = $$(pkg-config --libs check)"; } > $@
 
@@ -114,8 +114,9 @@ fuzz: $(FUZZ_BIN)
 	    grep -E '^(#[0-9]+ *DONE|Done)' build-fuzz/$$(basename $$f).log | tail -n 1; \
 	done
 
-demo: $(BUILD)/bin/agentd
-	@AGENTD=$(abspath $(BUILD)/bin/agentd) ./scripts/demo.sh
+demo: $(BINS)
+	@AGENTD=$(abspath $(BUILD)/bin/agentd) AUDITCTL=$(abspath $(BUILD)/bin/auditctl) \
+	    ./scripts/demo.sh
 
 bench: $(BUILD)/bin/agentd
 	@AGENTD=$(abspath $(BUILD)/bin/agentd) ./bench/start-latency.sh

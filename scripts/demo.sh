@@ -3,6 +3,7 @@
 # add a freshly generated key, use it, list, stop — then the audit lines.
 set -eu
 A=${AGENTD:?}
+C=${AUDITCTL:-$(dirname "$A")/auditctl}
 AGENTD_DIR=$(mktemp -d /tmp/agentd-demo.XXXXXX)
 KEYS=$(mktemp -d /tmp/agentd-demo-keys.XXXXXX)
 export AGENTD_DIR
@@ -40,8 +41,20 @@ ssh-keygen -Y verify -f "$KEYS/allowed" -I demo -n file \
 step "agentd status"
 "$A" status
 
+step "agentd shell -- sh -c 'ssh-add -l; echo recorded'   # a linked, recorded shell"
+"$A" shell -- sh -c 'ssh-add -l; echo recorded' </dev/null
+
 step "agentd stop"
 "$A" stop
+
+step "auditctl --list"
+"$C" --list
+
+step "auditctl show \$AGENTD_SESSION"
+"$C" show "$AGENTD_SESSION"
+
+step "auditctl verify"
+"$C" verify
 
 step "cat \$AGENTD_DIR/audit.jsonl"
 if command -v jq >/dev/null; then jq -c . "$AGENTD_DIR/audit.jsonl"; else cat "$AGENTD_DIR/audit.jsonl"; fi

@@ -4,7 +4,8 @@
 # dpkg-query per package) when everything is present.
 set -eu
 pkgs="build-essential pkg-config libsodium-dev libcjson-dev libbsd-dev check
-openssh-client openssh-server jq procps util-linux python3 asciinema tmux"
+openssh-client openssh-server jq procps util-linux python3 asciinema tmux
+libcurl4-openssl-dev python3-h2"
 missing=
 for p in $pkgs; do
 	dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null | grep -qx installed ||
