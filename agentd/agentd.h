@@ -46,9 +46,19 @@ cJSON	*client_call(const struct roots *, cJSON *req, int autostart,
 	    char **cause);
 
 /* server.c */
+#define RECORDERS_MAX	16
+enum recording_policy {
+	RECORDING_CONTINUE,	/* fail open: local recording only */
+	RECORDING_REJECT,	/* no recorder at start: the shell never runs */
+	RECORDING_TERMINATE,	/* upload fails mid-session: hang the shell up */
+};
 struct serve_opts {
 	uint64_t	max_ttl;
 	int		foreground;
+	const char	*recorders[RECORDERS_MAX];	/* HOST:PORT, in order */
+	size_t		nrecorders;
+	enum recording_policy on_recording_failure;
+	const char	*recording_message;	/* shown to the client */
 };
 /* Runs the daemon until SIGTERM/SIGINT. readyfd (-1 if none) gets "ok\n" once
  * the control socket listens, or the error text if start-up fails. */

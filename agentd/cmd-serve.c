@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "agentd.h"
+#include "recorder.h"
 
 /* Returns in the parent once the daemon listens (0) or has failed (1). */
 static int
@@ -83,11 +84,14 @@ cmd_serve(int argc, char **argv)
 	static const struct option longopts[] = {
 		{ "foreground", no_argument, NULL, 'f' },
 		{ "max-ttl", required_argument, NULL, 'm' },
+		{ "recorder", required_argument, NULL, 'r' },
+		{ "on-recording-failure", required_argument, NULL, 'p' },
+		{ "recording-failure-message", required_argument, NULL, 'M' },
 		{ "dir", required_argument, NULL, 'D' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct serve_opts opts = { DEFAULT_MAX_TTL, 0 };
+	struct serve_opts opts = { .max_ttl = DEFAULT_MAX_TTL };
 	struct roots roots;
 	char *cause = NULL;
 	int ch, readyfd = -1;
@@ -100,6 +104,32 @@ cmd_serve(int argc, char **argv)
 		case 'm':
 			parse_duration_opt("serve", "--max-ttl", optarg,
 			    &opts.max_ttl);
+			break;
+		case 'r':
+			if (recorder_addr_check(optarg) == -1)
+				die_usage("serve", "--recorder %s: want IPV4:PORT "
+				    "or [IPV6]:PORT", optarg);
+			if (opts.nrecorders == RECORDERS_MAX)
+				die_usage("serve", "at most %d recorders",
+				    RECORDERS_MAX);
+			opts.recorders[opts.nrecorders++] = optarg;
+			break;
+		case 'p':
+			if (strcmp(optarg, "continue") == 0)
+				opts.on_recording_failure = RECORDING_CONTINUE;
+			else if (strcmp(optarg, "reject") == 0)
+				opts.on_recording_failure = RECORDING_REJECT;
+			else if (strcmp(optarg, "terminate") == 0)
+				opts.on_recording_failure = RECORDING_TERMINATE;
+			else
+				die_usage("serve", "--on-recording-failure: want "
+				    "continue, reject or terminate");
+			break;
+		case 'M':
+			if (strlen(optarg) > 1024)
+				die_usage("serve", "--recording-failure-message: "
+				    "at most 1024 bytes");
+			opts.recording_message = optarg;
 			break;
 		case 'D':
 			dir_opt = optarg;

@@ -176,7 +176,7 @@ cmd_shell(int argc, char **argv)
 	saved_fl[1] = fcntl(STDOUT_FILENO, F_GETFL);
 	atexit(restore_terminal);
 	if (text == NULL || ctlmsg_send_fds(fd, text, strlen(text), fds, 2) == -1 ||
-	    ctlmsg_recv(fd, &body, &bodylen, 30000) == -1) {
+	    ctlmsg_recv(fd, &body, &bodylen, 60000) == -1) {
 		fprintf(stderr, "agentd shell: control socket: %s\n",
 		    strerror(errno));
 		goto out;
@@ -187,8 +187,15 @@ cmd_shell(int argc, char **argv)
 	msg = cJSON_ParseWithLength(body, bodylen);
 	free(body);
 	if (!cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(msg, "ok"))) {
+		uint64_t code;
 		err = ctlmsg_get_str(msg, "error");
-		fprintf(stderr, "agentd shell: %s\n", err ? err : "refused");
+		/* A policy's own words (recording required): shown as they are. */
+		if ((v = ctlmsg_get_str(msg, "message")) != NULL)
+			fprintf(stderr, "%s\n", v);
+		else
+			fprintf(stderr, "agentd shell: %s\n", err ? err : "refused");
+		if (ctlmsg_get_uint(msg, "exit_status", 1, 255, &code) == 0)
+			rc = (int)code;
 		cJSON_Delete(msg);
 		goto out;
 	}
@@ -245,6 +252,9 @@ cmd_shell(int argc, char **argv)
 			msg = cJSON_ParseWithLength(body, bodylen);
 			free(body);
 			v = ctlmsg_get_str(msg, "event");
+			if (v != NULL && strcmp(v, "message") == 0 &&
+			    (err = ctlmsg_get_str(msg, "text")) != NULL)
+				fprintf(stderr, "\r\n%s\r\n", err);
 			if (v != NULL && strcmp(v, "exit") == 0) {
 				uint64_t code;
 				if (ctlmsg_get_uint(msg, "exit_status", 0, 255,

@@ -22,6 +22,7 @@
 
 #include "auditlog.h"
 #include "privdir.h"
+#include "recorder.h"
 #include "server.h"
 
 #define CONTAINER_OF(p, type, member) \
@@ -561,6 +562,8 @@ server_init(const struct roots *roots, const struct serve_opts *opts,
 	ev_add(server->sigfd, EPOLLIN, &server->sig_ev);
 	server->timer_ev.cb = timer_cb;
 	ev_add(server->timerfd, EPOLLIN, &server->timer_ev);
+	if (recorder_init(opts, cause) == -1)
+		return -1;
 
 	if (session_recover(cause) == -1)
 		return -1;
@@ -581,6 +584,7 @@ sysfail:
 static void
 server_finish(void)
 {
+	recorder_cleanup();
 	if (server->ctlfd != -1)
 		(void)unlinkat(server->rundirfd, "control.sock", 0);
 	if (server->log != NULL)

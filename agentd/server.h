@@ -106,6 +106,11 @@ struct shell {
 	bool			 finished;
 	int			 status;	/* wait status */
 	uint64_t		 drain_ns;
+	struct recstream	*rec;		/* remote recorder, or NULL */
+	struct ctlconn		*starter;	/* waits for the recorder */
+	char			**start_argv;	/* kept while it waits */
+	char			**start_envp;
+	char			*start_cwd;
 };
 
 struct session {

@@ -32,6 +32,7 @@
 #include "auditlog.h"
 #include "bq.h"
 #include "privdir.h"
+#include "recorder.h"
 #include "server.h"
 
 #define CONTAINER_OF(p, type, member) \
@@ -43,6 +44,9 @@
 
 static void	shell_update(struct shell *);
 static void	shell_finish(struct shell *);
+static void	shell_launch(struct shell *, struct ctlconn *, char **argv,
+		    char **envp, const char *cwd);
+static void	shell_rec_cb(void *, enum recorder_status);
 
 /* --- spawning ------------------------------------------------------------- */
 
@@ -292,6 +296,11 @@ shell_free(struct shell *sh)
 	}
 	if (sh->sync_fd != -1)
 		close(sh->sync_fd);
+	if (sh->rec != NULL)
+		recorder_close(sh->rec);
+	free_strv(sh->start_argv);
+	free_strv(sh->start_envp);
+	free(sh->start_cwd);
 	ctlmsg_in_reset(&sh->ctlin);
 	bq_free(&sh->to_pty);
 	bq_free(&sh->to_out);
@@ -300,6 +309,108 @@ shell_free(struct shell *sh)
 	TAILQ_REMOVE(&se->shells, sh, entry);
 	se->nshells--;
 	free(sh);
+}
+
+/* Removes a shell that never ran (its recording too); se may be gone after. */
+static void
+shell_abandon(struct shell *sh)
+{
+	struct session *se = sh->se;
+	char name[32];
+
+	if (sh->recording_open) {
+		sh->recording_open = false;
+		(void)cast_close(&sh->cast);
+		snprintf(name, sizeof(name), "%d.cast", sh->n);
+		(void)unlinkat(se->recdirfd, name, 0);
+	}
+	if (sh->pid > 0) {
+		kill(sh->pid, SIGKILL);
+		(void)waitpid(sh->pid, NULL, 0);
+	}
+	shell_free(sh);
+	session_shell_gone(se);
+}
+
+/* Each line of the local cast also goes to the remote recorder. */
+static void
+shell_cast_line(void *arg, const char *line, size_t len)
+{
+	struct shell *sh = arg;
+
+	if (sh->rec != NULL)
+		recorder_write(sh->rec, line, len);
+}
+
+/* Spawns the command, logs shell_started, lets it run, answers c. */
+static void
+shell_launch(struct shell *sh, struct ctlconn *c, char **argv, char **envp,
+    const char *cwd)
+{
+	struct session *se = sh->se;
+	struct jsonw *w;
+	char *cause = NULL;
+	int i;
+
+	if (shell_spawn(sh, argv, envp, cwd, &cause) == -1)
+		goto fail;
+
+	/* Fail closed: the command runs only once the log shows it. */
+	w = auditlog_begin(server->log, "shell_started", se->id);
+	jsonw_int(w, "shell", sh->n);
+	jsonw_int(w, "pid", sh->pid);
+	jsonw_array_begin(w, "command");
+	for (i = 0; argv[i] != NULL; i++)
+		jsonw_str(w, NULL, argv[i]);
+	jsonw_array_end(w);
+	jsonw_str(w, "recording", sh->recording);
+	if (auditlog_commit(server->log, &cause) == -1) {
+		kill(sh->pid, SIGKILL);
+		(void)waitpid(sh->pid, NULL, 0);
+		sh->pid = 0;
+		goto fail;
+	}
+	sh->logged = true;
+	if (write(sh->sync_fd, "g", 1) != 1)
+		log_warn("shell %d of %s: cannot release the child", sh->n,
+		    se->id);
+	close(sh->sync_fd);
+	sh->sync_fd = -1;
+
+	/* The connection is the shell's from here: resizes in, status out. */
+	sh->ctl_fd = ctl_take_over(c);
+	sh->ptm_ev.cb = shell_ptm_cb;
+	sh->in_ev.cb = shell_in_cb;
+	sh->out_ev.cb = shell_out_cb;
+	sh->ctl_ev.cb = shell_ctl_cb;
+	sh->pid_ev.cb = shell_pid_cb;
+	(void)fcntl(sh->in_fd, F_SETFL, fcntl(sh->in_fd, F_GETFL) | O_NONBLOCK);
+	(void)fcntl(sh->out_fd, F_SETFL, fcntl(sh->out_fd, F_GETFL) | O_NONBLOCK);
+	ev_add(sh->ptm, EPOLLIN, &sh->ptm_ev);
+	ev_add(sh->pidfd, EPOLLIN, &sh->pid_ev);
+	ev_add(sh->ctl_fd, EPOLLIN, &sh->ctl_ev);
+	sh->in_polled = shell_watch(sh->in_fd, EPOLLIN, &sh->in_ev) == 1;
+	sh->out_polled = shell_watch(sh->out_fd, 0, &sh->out_ev) == 1;
+	{
+		/* Answer on the connection we now own. */
+		struct jsonw r;
+		jsonw_init(&r);
+		jsonw_begin(&r);
+		jsonw_bool(&r, "ok", true);
+		shell_started_reply(&r, sh);
+		jsonw_end(&r);
+		if (!jsonw_ok(&r) || ctlmsg_send(sh->ctl_fd, r.buf, r.len) == -1)
+			sh->client_gone = true;
+		jsonw_free(&r);
+	}
+	if (!sh->in_polled)
+		shell_in_cb(&sh->in_ev, EPOLLIN);	/* a file: read it now */
+	shell_update(sh);
+	return;
+fail:
+	ctl_reply_error(c, "%s", cause ? cause : "out of memory");
+	free(cause);
+	shell_abandon(sh);
 }
 
 /*
@@ -314,12 +425,11 @@ shell_start(struct ctlconn *c, const cJSON *req)
 	struct session *se;
 	struct shell *sh = NULL;
 	struct passwd *pw;
-	struct jsonw *w;
 	char **argv = NULL, **envp = NULL, *cause = NULL, *command = NULL;
 	char name[32];
 	const char *id = ctlmsg_get_str(req, "session"), *cwd;
 	uint64_t cols = 80, rows = 24;
-	int recfd, i;
+	int recfd;
 
 	if (id == NULL || (se = session_find(id)) == NULL ||
 	    se->state != SESSION_ACTIVE) {
@@ -387,63 +497,29 @@ shell_start(struct ctlconn *c, const cJSON *req)
 	if (cast_open(&sh->cast, recfd, name, &hdr, &cause) == -1)
 		goto fail;
 	sh->recording_open = true;
-	if (shell_spawn(sh, argv, envp, cwd, &cause) == -1)
-		goto fail;
-
-	/* Fail closed: the command runs only once the log shows it. */
-	w = auditlog_begin(server->log, "shell_started", se->id);
-	jsonw_int(w, "shell", sh->n);
-	jsonw_int(w, "pid", sh->pid);
-	jsonw_array_begin(w, "command");
-	for (i = 0; argv[i] != NULL; i++)
-		jsonw_str(w, NULL, argv[i]);
-	jsonw_array_end(w);
-	jsonw_str(w, "recording", sh->recording);
-	if (auditlog_commit(server->log, &cause) == -1) {
-		kill(sh->pid, SIGKILL);
-		(void)waitpid(sh->pid, NULL, 0);
-		sh->pid = 0;
-		goto fail;
+	if (recorder_enabled()) {
+		/* The remote recorder first: its policy may refuse the shell. */
+		const char *hdrline;
+		size_t hdrlen;
+		if (cwd != NULL && (sh->start_cwd = strdup(cwd)) == NULL)
+			goto fail;
+		hdrline = cast_last_line(&sh->cast, &hdrlen);
+		if ((sh->rec = recorder_open(hdrline, hdrlen, shell_rec_cb,
+		    sh)) == NULL)
+			goto fail;
+		sh->cast.line_cb = shell_cast_line;
+		sh->cast.line_arg = sh;
+		sh->starter = c;
+		c->refs++;
+		sh->start_argv = argv;
+		sh->start_envp = envp;
+		free(command);
+		return;
 	}
-	sh->logged = true;
-	if (write(sh->sync_fd, "g", 1) != 1)
-		log_warn("shell %d of %s: cannot release the child", sh->n,
-		    se->id);
-	close(sh->sync_fd);
-	sh->sync_fd = -1;
-
-	/* The connection is the shell's from here: resizes in, status out. */
-	sh->ctl_fd = ctl_take_over(c);
-	sh->ptm_ev.cb = shell_ptm_cb;
-	sh->in_ev.cb = shell_in_cb;
-	sh->out_ev.cb = shell_out_cb;
-	sh->ctl_ev.cb = shell_ctl_cb;
-	sh->pid_ev.cb = shell_pid_cb;
-	(void)fcntl(sh->in_fd, F_SETFL, fcntl(sh->in_fd, F_GETFL) | O_NONBLOCK);
-	(void)fcntl(sh->out_fd, F_SETFL, fcntl(sh->out_fd, F_GETFL) | O_NONBLOCK);
-	ev_add(sh->ptm, EPOLLIN, &sh->ptm_ev);
-	ev_add(sh->pidfd, EPOLLIN, &sh->pid_ev);
-	ev_add(sh->ctl_fd, EPOLLIN, &sh->ctl_ev);
-	sh->in_polled = shell_watch(sh->in_fd, EPOLLIN, &sh->in_ev) == 1;
-	sh->out_polled = shell_watch(sh->out_fd, 0, &sh->out_ev) == 1;
-	{
-		/* Answer on the connection we now own. */
-		struct jsonw r;
-		jsonw_init(&r);
-		jsonw_begin(&r);
-		jsonw_bool(&r, "ok", true);
-		shell_started_reply(&r, sh);
-		jsonw_end(&r);
-		if (!jsonw_ok(&r) || ctlmsg_send(sh->ctl_fd, r.buf, r.len) == -1)
-			sh->client_gone = true;
-		jsonw_free(&r);
-	}
+	free(command);
+	shell_launch(sh, c, argv, envp, cwd);
 	free_strv(argv);
 	free_strv(envp);
-	free(command);
-	if (!sh->in_polled)
-		shell_in_cb(&sh->in_ev, EPOLLIN);	/* a file: read it now */
-	shell_update(sh);
 	return;
 fail:
 	ctl_reply_error(c, "%s", cause ? cause : "out of memory");
@@ -785,7 +861,124 @@ shell_kill_all(struct session *se, int sig)
 	struct shell *sh;
 
 	TAILQ_FOREACH(sh, &se->shells, entry) {
+		if (sh->starter != NULL)	/* ends from the loop */
+			recorder_cancel(sh->rec, "the session ended");
 		if (sh->pid > 0 && !sh->exited)
 			(void)kill(-sh->pid, sig);
 	}
+}
+
+/* --- remote recorders ----------------------------------------------------- */
+
+/* A line for the client's stderr, before the exit event. */
+static void
+shell_message(struct shell *sh, const char *text)
+{
+	struct jsonw r;
+
+	if (sh->ctl_fd == -1 || sh->client_gone)
+		return;
+	jsonw_init(&r);
+	jsonw_begin(&r);
+	jsonw_str(&r, "event", "message");
+	jsonw_str(&r, "text", text);
+	jsonw_end(&r);
+	if (jsonw_ok(&r))
+		(void)ctlmsg_send(sh->ctl_fd, r.buf, r.len);
+	jsonw_free(&r);
+}
+
+/* No recorder and the policy says reject: TEXT, exit status 254. */
+static void
+shell_reject(struct shell *sh, struct ctlconn *c)
+{
+	const char *text = recorder_message() ? recorder_message() :
+	    "session rejected: no recorder could be reached";
+	struct jsonw r;
+	int fd;
+
+	if (c->closed)
+		return;
+	fd = ctl_take_over(c);
+	(void)fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+	jsonw_init(&r);
+	jsonw_begin(&r);
+	jsonw_bool(&r, "ok", false);
+	jsonw_str(&r, "error", text);
+	jsonw_str(&r, "message", text);
+	jsonw_int(&r, "exit_status", 254);
+	jsonw_end(&r);
+	if (jsonw_ok(&r))
+		(void)ctlmsg_send(fd, r.buf, r.len);
+	jsonw_free(&r);
+	close(fd);
+	(void)sh;
+}
+
+/* The recorder connected, could not be reached, or failed mid-upload. */
+static void
+shell_rec_cb(void *arg, enum recorder_status st)
+{
+	struct shell *sh = arg;
+	struct session *se = sh->se;
+	struct ctlconn *c = sh->starter;
+	enum recording_policy policy = recorder_policy();
+	char **argv, **envp, *cwd, *cause = NULL;
+	bool stop;
+
+	if (c == NULL) {
+		if (st != RECORDER_FAILED)
+			return;
+		stop = policy == RECORDING_TERMINATE;
+		if (recorder_log_failure(sh->rec, se->id, sh->n,
+		    stop ? "terminated" : "continued", &cause) == -1) {
+			log_warn("shell %d of %s: recording_failed not written: "
+			    "%s", sh->n, se->id, cause ? cause : "?");
+			free(cause);
+		}
+		recorder_close(sh->rec);
+		sh->rec = NULL;
+		if (stop) {
+			shell_message(sh, recorder_message() ? recorder_message() :
+			    "session terminated: the recording failed");
+			shell_hangup(sh);
+		}
+		return;
+	}
+	sh->starter = NULL;
+	argv = sh->start_argv;
+	envp = sh->start_envp;
+	cwd = sh->start_cwd;
+	sh->start_argv = sh->start_envp = NULL;
+	sh->start_cwd = NULL;
+	if (c->closed || se->state != SESSION_ACTIVE) {
+		ctl_reply_error(c, "session %s ended", se->id);
+		shell_abandon(sh);
+		goto out;
+	}
+	if (st != RECORDER_CONNECTED) {
+		stop = policy == RECORDING_REJECT;
+		if (recorder_log_failure(sh->rec, se->id, sh->n,
+		    stop ? "rejected" : "continued", &cause) == -1) {
+			/* Fail closed: what happened must be in the log. */
+			ctl_reply_error(c, "recording_failed not written: %s",
+			    cause ? cause : "?");
+			shell_abandon(sh);
+			goto out;
+		}
+		recorder_close(sh->rec);
+		sh->rec = NULL;
+		if (stop) {
+			shell_reject(sh, c);
+			shell_abandon(sh);
+			goto out;
+		}
+	}
+	shell_launch(sh, c, argv, envp, cwd);
+out:
+	free_strv(argv);
+	free_strv(envp);
+	free(cwd);
+	free(cause);
+	ctl_unref(c);
 }

@@ -34,6 +34,8 @@ cast_write_line(struct cast *c)
 		left -= (size_t)n;
 		c->file_bytes += (uint64_t)n;
 	}
+	if (c->line_cb != NULL)
+		c->line_cb(c->line_arg, c->line.buf, c->line.len);
 	return 0;
 }
 

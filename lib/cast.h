@@ -37,6 +37,9 @@ struct cast {
 	uint64_t	bytes;		/* output bytes recorded */
 	uint64_t	file_bytes;	/* bytes written to the file */
 	int		failed;		/* errno of the first failed write */
+	/* Called with each line once it is in the file (remote streams). */
+	void		(*line_cb)(void *arg, const char *line, size_t len);
+	void		*line_arg;
 };
 
 /*
