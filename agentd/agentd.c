@@ -9,7 +9,6 @@
 #include <unistd.h>
 
 #include <bsd/string.h>
-#include <sodium.h>
 
 #include "agentd.h"
 #include "duration.h"
@@ -149,10 +148,6 @@ main(int argc, char **argv)
 	size_t i;
 	int argi = 1;
 
-	if (sodium_init() < 0) {
-		fprintf(stderr, "agentd: cannot initialise libsodium\n");
-		return 1;
-	}
 	/* --dir may stand before the verb too: agentd --dir D start. */
 	while (argi < argc && argv[argi][0] == '-') {
 		if (strcmp(argv[argi], "--dir") == 0 && argi + 1 < argc) {

@@ -8,6 +8,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <sodium.h>
+
 #include "agentd.h"
 #include "recorder.h"
 
@@ -146,6 +148,12 @@ cmd_serve(int argc, char **argv)
 		die_usage("serve", "unexpected argument '%s'", argv[optind]);
 	if (roots_resolve(&roots, &cause) == -1) {
 		fprintf(stderr, "agentd serve: %s\n", cause);
+		return 1;
+	}
+	/* Only the daemon needs libsodium initialised (ids, hashes): it costs
+	 * milliseconds, which every client verb would pay for nothing. */
+	if (sodium_init() < 0) {
+		fprintf(stderr, "agentd serve: cannot initialise libsodium\n");
 		return 1;
 	}
 	umask(077);

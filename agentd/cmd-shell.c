@@ -272,6 +272,7 @@ cmd_shell(int argc, char **argv)
 out:
 	restore_terminal();
 	free(text);
+	free(cause);
 	if (stdin_copier > 0) {
 		kill(stdin_copier, SIGTERM);
 		while (waitpid(stdin_copier, &status, 0) == -1 && errno == EINTR)

@@ -382,7 +382,7 @@ sock_cb(CURL *e, curl_socket_t fd, int what, void *userp, void *socketp)
 		if (s != NULL) {
 			ev_del(fd);
 			curl_multi_assign(rec.multi, fd, NULL);
-			free(s);
+			ev_free_later(s);	/* its event may be in this batch */
 		}
 		return 0;
 	}

@@ -123,7 +123,7 @@ relay_free(struct relay *r)
 	TAILQ_REMOVE(&se->relays, r, entry);
 	se->nrelays--;
 	sodium_memzero(r, sizeof(*r));
-	free(r);
+	ev_free_later(r);
 }
 
 void

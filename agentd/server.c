@@ -17,6 +17,7 @@
 #include <sys/timerfd.h>
 #include <unistd.h>
 
+#include <bsd/stdlib.h>
 #include <bsd/string.h>
 #include <sodium.h>
 
@@ -42,12 +43,48 @@ log_warn(const char *fmt, ...)
 	fputc('\n', stderr);
 }
 
+/*
+ * One epoll_wait batch may hold several events of one object, and the first
+ * callback may end it. So: ev_del marks the fd's handler dead (found through
+ * an fd-indexed table), dead handlers are skipped, and objects that own
+ * handlers are freed with ev_free_later, after the batch.
+ */
+static struct evh	**ev_by_fd;
+static size_t		  ev_nfd;
+static void		**graveyard;
+static size_t		  ngrave, capgrave;
+
+int
+ev_try_add(int fd, uint32_t events, struct evh *h)
+{
+	struct epoll_event ev = { .events = events, .data.ptr = h };
+	struct evh **nmap;
+	size_t n;
+
+	if (fd < 0)
+		return -1;
+	if ((size_t)fd >= ev_nfd) {
+		n = ev_nfd ? ev_nfd : 64;
+		while (n <= (size_t)fd)
+			n *= 2;
+		if ((nmap = reallocarray(ev_by_fd, n, sizeof(*nmap))) == NULL)
+			return -1;
+		memset(nmap + ev_nfd, 0, (n - ev_nfd) * sizeof(*nmap));
+		ev_by_fd = nmap;
+		ev_nfd = n;
+	}
+	if (epoll_ctl(server->epfd, EPOLL_CTL_ADD, fd, &ev) == -1)
+		return -1;
+	ev_by_fd[fd] = h;
+	h->events = events;
+	h->live = true;
+	return 0;
+}
+
 void
 ev_add(int fd, uint32_t events, struct evh *h)
 {
-	struct epoll_event ev = { .events = events, .data.ptr = h };
-
-	if (epoll_ctl(server->epfd, EPOLL_CTL_ADD, fd, &ev) == -1)
+	if (ev_try_add(fd, events, h) == -1)
 		log_warn("epoll add fd %d: %s", fd, strerror(errno));
 }
 
@@ -56,14 +93,48 @@ ev_mod(int fd, uint32_t events, struct evh *h)
 {
 	struct epoll_event ev = { .events = events, .data.ptr = h };
 
+	/* Relays recompute their interest after every read: most are no-ops. */
+	if (events == h->events)
+		return;
 	if (epoll_ctl(server->epfd, EPOLL_CTL_MOD, fd, &ev) == -1)
 		log_warn("epoll mod fd %d: %s", fd, strerror(errno));
+	h->events = events;
 }
 
 void
 ev_del(int fd)
 {
+	if (fd >= 0 && (size_t)fd < ev_nfd && ev_by_fd[fd] != NULL) {
+		ev_by_fd[fd]->live = false;
+		ev_by_fd[fd] = NULL;
+	}
 	(void)epoll_ctl(server->epfd, EPOLL_CTL_DEL, fd, NULL);
+}
+
+void
+ev_free_later(void *p)
+{
+	void **ng;
+	size_t n;
+
+	if (ngrave == capgrave) {
+		n = capgrave ? capgrave * 2 : 64;
+		if ((ng = reallocarray(graveyard, n, sizeof(*ng))) == NULL) {
+			/* Leaking beats a use after free; this is out of memory. */
+			log_warn("out of memory: an object is not freed");
+			return;
+		}
+		graveyard = ng;
+		capgrave = n;
+	}
+	graveyard[ngrave++] = p;
+}
+
+static void
+ev_free_graveyard(void)
+{
+	while (ngrave > 0)
+		free(graveyard[--ngrave]);
 }
 
 uint64_t
@@ -123,7 +194,7 @@ ctl_close(struct ctlconn *c)
 	ctlmsg_in_reset(&c->in);
 	jsonw_free(&c->out);
 	jsonw_free(&c->stopped);
-	free(c);
+	ev_free_later(c);
 }
 
 int
@@ -633,8 +704,10 @@ server_run(const struct roots *roots, const struct serve_opts *opts,
 		}
 		for (i = 0; i < n; i++) {
 			h = evs[i].data.ptr;
-			h->cb(h, evs[i].events);
+			if (h->live)
+				h->cb(h, evs[i].events);
 		}
+		ev_free_graveyard();
 	}
 	server_finish();
 	return 0;

@@ -28,7 +28,9 @@
 #define MAX_KEYS	256	/* keys tracked per session */
 
 struct evh {
-	void	(*cb)(struct evh *, uint32_t events);
+	void		(*cb)(struct evh *, uint32_t events);
+	uint32_t	 events;	/* as registered: ev_mod skips no-ops */
+	bool		 live;		/* registered; false after ev_del */
 };
 
 struct ctlconn {
@@ -201,6 +203,11 @@ extern struct server	*server;
 void	 ev_add(int fd, uint32_t events, struct evh *);
 void	 ev_mod(int fd, uint32_t events, struct evh *);
 void	 ev_del(int fd);
+/* ev_add that returns -1 with errno (EPERM: a regular file) instead. */
+int	 ev_try_add(int fd, uint32_t events, struct evh *);
+/* Frees an object that owns handlers once the current event batch is done
+ * (its ev_del'ed handlers are skipped until then). */
+void	 ev_free_later(void *);
 uint64_t now_boot_ns(void);
 void	 server_rearm_timer(void);
 void	 log_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -110,7 +110,7 @@ session_free(struct session *se)
 	free(se->abort_msg);
 	TAILQ_REMOVE(&server->sessions, se, entry);
 	server->nsessions--;
-	free(se);
+	ev_free_later(se);
 }
 
 /* --- spawning ----------------------------------------------------------- */

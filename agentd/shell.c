@@ -182,9 +182,7 @@ static void	shell_pid_cb(struct evh *, uint32_t);
 static int
 shell_watch(int fd, uint32_t events, struct evh *h)
 {
-	struct epoll_event ev = { .events = events, .data.ptr = h };
-
-	if (epoll_ctl(server->epfd, EPOLL_CTL_ADD, fd, &ev) == 0)
+	if (ev_try_add(fd, events, h) == 0)
 		return 1;
 	return errno == EPERM ? 0 : -1;
 }
@@ -308,7 +306,7 @@ shell_free(struct shell *sh)
 	free(sh->recording);
 	TAILQ_REMOVE(&se->shells, sh, entry);
 	se->nshells--;
-	free(sh);
+	ev_free_later(sh);
 }
 
 /* Removes a shell that never ran (its recording too); se may be gone after. */
@@ -599,7 +597,7 @@ shell_ptm_cb(struct evh *h, uint32_t events)
 {
 	struct shell *sh = CONTAINER_OF(h, struct shell, ptm_ev);
 	unsigned char buf[BQ_READ_CHUNK];
-	ssize_t n, w;
+	ssize_t n, r, w;
 
 	if (events & EPOLLOUT) {
 		if (sh->to_pty.len > 0 && bq_write(&sh->to_pty, sh->ptm) == -1)
@@ -615,7 +613,18 @@ shell_ptm_cb(struct evh *h, uint32_t events)
 		}
 	}
 	if ((events & (EPOLLIN | EPOLLHUP | EPOLLERR)) && sh->to_out.len == 0) {
-		n = read(sh->ptm, buf, sizeof(buf));
+		/*
+		 * A PTY hands out at most 4 KiB a read; take what is there (up
+		 * to 64 KiB) before passing it on, so that a fast writer costs
+		 * one write to the client and one cast line per batch.
+		 */
+		for (n = 0, r = 0; (size_t)n < sizeof(buf); n += r) {
+			r = read(sh->ptm, buf + n, sizeof(buf) - (size_t)n);
+			if (r <= 0)
+				break;
+		}
+		if (n == 0)
+			n = r;	/* nothing read: r says why (0, -1) */
 		if (n > 0) {
 			sh->bytes_out += (uint64_t)n;
 			if (sh->recording_open && cast_output(&sh->cast, buf,
