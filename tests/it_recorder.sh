@@ -149,6 +149,19 @@ mid "V2 error frame" continue continued "disk full" --mode v2 --misbehave error 
 mid "V2 drops the connection" terminate terminated "." --mode v2 --misbehave drop --after 1
 mid "V1 drops the connection" continue continued "." --mode v1 --misbehave drop --after 1
 
+# A recorder that stops reading: the 4 MiB buffer fills, the upload fails,
+# the terminal never waits for it.
+recorder --mode v2 --misbehave hang --after 1000000
+daemon --recorder "127.0.0.1:$port"
+yes 'The quick brown fox jumps over the lazy dog 0123456789.' | head -c 40000000 > "$WORK/big.txt"
+"$AGENTD" shell -- sh -c "stty -opost; cat '$WORK/big.txt'" </dev/null >"$WORK/big.out" || fail "hang: shell failed"
+cmp -s "$WORK/big.txt" "$WORK/big.out" || fail "hang: the client's output is incomplete"
+last_failure | jq -e '.action == "continued" and (.attempts[-1].error | test("too slow"))' >/dev/null ||
+	fail "hang: $(last_failure)"
+upload_end 1 >/dev/null
+is_prefix "$out/up-1.cast" "$rec/1.cast" || fail "hang: the received cast is not a prefix of the local file"
+note "V2 stops reading: continued ($(last_failure | jq -r '.attempts[-1].error')), output complete, received a prefix"
+
 # --- 20 concurrent shells, one recorder: every byte acknowledged -------------
 recorder --mode v2
 daemon --recorder "127.0.0.1:$port"

@@ -20,7 +20,8 @@ reset.
 Misbehaviour, once at least --after body bytes arrived (refuse: at once):
 refuse = 403 instead of 200/100; stall = no more acks (V2); error = a final
 {"error": "..."} frame (V2; V1 answers 500 and closes); drop = the TCP
-connection is reset.
+connection is reset; hang = stop reading (the connection stays open), so the
+sender's buffers fill.
 """
 import argparse
 import json
@@ -201,6 +202,11 @@ def serve_v2(sock, buf, args):
                             u.finish("dropped")
                         reset(sock)
                         return
+                    if args.misbehave == "hang":
+                        up.finish("hung")
+                        sock.sendall(conn.data_to_send())
+                        threading.Event().wait(120)
+                        return
                     if args.misbehave == "stall":
                         up.stalled = True
                     elif args.misbehave == "error":
@@ -264,7 +270,8 @@ def main():
     ap.add_argument("--out", required=True)
     ap.add_argument("--mode", choices=["v1", "v2"], default="v2")
     ap.add_argument("--misbehave", default="none",
-                    choices=["none", "refuse", "stall", "error", "drop"])
+                    choices=["none", "refuse", "stall", "error", "drop",
+                             "hang"])
     ap.add_argument("--after", type=int, default=0)
     args = ap.parse_args()
     os.makedirs(args.out, exist_ok=True)
