@@ -427,6 +427,25 @@ begin_shutdown(void)
 	session_shutdown_all();
 }
 
+/* SIGHUP after `mv audit.jsonl …`: continue the chain in a new file. */
+static void
+rotate_log(void)
+{
+	char *cause = NULL;
+	int r;
+
+	r = auditlog_reopen(server->log, server->statedirfd, "log_rotated",
+	    session_rotated_fields, NULL, &cause);
+	if (r == 1)
+		log_warn("%s/audit.jsonl: rotated, new file starts at seq %llu",
+		    server->roots.state,
+		    (unsigned long long)auditlog_last_seq(server->log));
+	else if (r == -1)
+		log_warn("%s/audit.jsonl: not rotated: %s", server->roots.state,
+		    cause ? cause : "out of memory");
+	free(cause);
+}
+
 static void
 signal_cb(struct evh *h, uint32_t events)
 {
@@ -440,8 +459,11 @@ signal_cb(struct evh *h, uint32_t events)
 		case SIGINT:
 			begin_shutdown();
 			break;
+		case SIGHUP:
+			rotate_log();
+			break;
 		default:
-			break;	/* SIGHUP: log reopening comes with rotation */
+			break;
 		}
 	}
 }

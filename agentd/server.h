@@ -234,6 +234,7 @@ void	 session_end(struct session *, const char *reason);
 uint64_t session_deadlines(uint64_t now);
 /* At start: ends what a dead daemon left behind (crashed/supervisor_lost). */
 int	 session_recover(char **cause);
+void	 session_rotated_fields(struct jsonw *, void *);
 void	 session_shutdown_all(void);
 
 /* keys.c: the keys a session's agent holds, and the key_* events. Each

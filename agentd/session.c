@@ -889,6 +889,34 @@ lost_add(struct lost **v, size_t *n, size_t *cap, const cJSON *ev,
 	return 0;
 }
 
+/* A rotated log's first line (log_rotated) lists what recovery needs of each
+ * open session, so the new file alone pairs every created with its end. */
+void
+session_rotated_fields(struct jsonw *w, void *arg)
+{
+	struct session *se;
+	char ts[TIMEFMT_LEN];
+
+	(void)arg;
+	jsonw_array_begin(w, "open_sessions");
+	TAILQ_FOREACH(se, &server->sessions, entry) {
+		if (!se->created_logged)
+			continue;
+		timefmt_rfc3339(&se->created_rt, ts);
+		jsonw_object_begin(w, NULL);
+		jsonw_str(w, "session", se->id);
+		jsonw_str(w, "ts", ts);
+		jsonw_uint(w, "ttl_s", se->ttl_s);
+		jsonw_int(w, "agent_pid", se->agent_pid);
+		jsonw_uint(w, "agent_start", se->agent_start);
+		jsonw_int(w, "tether_pid", se->tether_pid);
+		jsonw_uint(w, "tether_start", se->tether_start);
+		jsonw_str(w, "boot_id", server->boot_id);
+		jsonw_object_end(w);
+	}
+	jsonw_array_end(w);
+}
+
 int
 session_recover(char **cause)
 {
@@ -918,13 +946,25 @@ session_recover(char **cause)
 	while (auditread_next(rd, &ln) == 1) {
 		if (memmem(ln.buf, ln.len, "\"event\":\"created\"", 17) == NULL &&
 		    memmem(ln.buf, ln.len, "\"event\":\"stopped\"", 17) == NULL &&
-		    memmem(ln.buf, ln.len, "\"event\":\"crashed\"", 17) == NULL)
+		    memmem(ln.buf, ln.len, "\"event\":\"crashed\"", 17) == NULL &&
+		    memmem(ln.buf, ln.len, "\"event\":\"log_rotated\"", 21) == NULL)
 			continue;
 		if ((ev = cJSON_ParseWithLength(ln.buf, ln.len)) == NULL)
 			continue;
 		event = ctlmsg_get_str(ev, "event");
 		id = ctlmsg_get_str(ev, "session");
-		if (event != NULL && id != NULL && ids_valid(id)) {
+		if (event != NULL && strcmp(event, "log_rotated") == 0) {
+			const cJSON *o;
+
+			/* Sessions opened in the file before this one. */
+			cJSON_ArrayForEach(o, cJSON_GetObjectItemCaseSensitive(ev,
+			    "open_sessions")) {
+				id = ctlmsg_get_str(o, "session");
+				if (id != NULL && ids_valid(id) &&
+				    lost_add(&lost, &nlost, &cap, o, id) == -1)
+					break;
+			}
+		} else if (event != NULL && id != NULL && ids_valid(id)) {
 			if (strcmp(event, "created") == 0) {
 				if (lost_add(&lost, &nlost, &cap, ev, id) == -1) {
 					cJSON_Delete(ev);

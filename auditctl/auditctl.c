@@ -33,7 +33,7 @@ static const struct cmd_entry cmds[] = {
 	{ "ttl-evidence", NULL, "[--log FILE] ttl-evidence [--since D] "
 	    "[--json | --markdown] [--min-days N] [--min-sessions N]",
 	    cmd_ttl_evidence },
-	{ "verify", NULL, "[--log FILE] verify", cmd_verify },
+	{ "verify", NULL, "[--log FILE] verify [FILE…]", cmd_verify },
 };
 #define NCMDS	(sizeof(cmds) / sizeof(cmds[0]))
 

@@ -33,6 +33,111 @@ verify_problem(const char *path, uint64_t lineno, const char *fmt, ...)
 	return 1;
 }
 
+/* The chain as walked so far, across files given in order. */
+struct verify_state {
+	char		 prev[AUDITLOG_HASH_HEX + 1];
+	int64_t		 last_ts;
+	uint64_t	 seq;		/* last seq seen; 0 before any line */
+	uint64_t	 first_seq;
+	uint64_t	 lines;
+	int		 files;		/* files done before this one */
+};
+
+/*
+ * A rotated log (SIGHUP after a rename) continues in a new file whose first
+ * line is `log_rotated`, with seq and prev carrying on from the file before.
+ * Such a file is accepted alone (its join is reported, not checkable) and,
+ * after the file it continues, joined to it exactly.
+ */
+static int
+verify_file(const char *path, struct verify_state *vs)
+{
+	char hash[AUDITLOG_HASH_HEX + 1];
+	struct auditread_line l;
+	struct auditread *rd;
+	struct auditevent ev;
+	const char *why;
+	int fd, rc, bad = 0, first;
+
+	fd = log_open("verify", path);
+	if ((rd = auditread_open(fd)) == NULL)
+		die("verify", "out of memory");
+	while (!bad && (rc = auditread_next(rd, &l)) == 1) {
+		vs->lines++;
+		if (l.toolong) {
+			bad = verify_problem(path, l.lineno, "line longer than "
+			    "%d bytes", AUDITREAD_MAX_LINE);
+			break;
+		}
+		if (l.torn) {
+			bad = verify_problem(path, l.lineno, "torn last line "
+			    "(no newline at the end; %zu bytes)", l.len);
+			break;
+		}
+		/* Hash first: parsing decodes strings in place. */
+		auditlog_hash_line(l.buf, l.len, hash);
+		if (auditevent_parse(l.buf, l.len, &ev, &why) == -1) {
+			bad = verify_problem(path, l.lineno, "malformed: %s", why);
+			break;
+		}
+		first = l.lineno == 1;
+		if (first && ev.event.len == 11 &&
+		    memcmp(ev.event.p, "log_rotated", 11) == 0 &&
+		    ev.prev.len == AUDITLOG_HASH_HEX) {
+			if (vs->files == 0) {
+				/* Alone: take the join on trust, say so. */
+				printf("%s: continues a rotated log after seq "
+				    "%" PRIu64 " (head %.*s)\n", path,
+				    ev.seq - 1, (int)ev.prev.len, ev.prev.p);
+				vs->seq = ev.seq - 1;
+				vs->first_seq = ev.seq;
+				memcpy(vs->prev, ev.prev.p, AUDITLOG_HASH_HEX);
+			}
+		} else if (first && vs->files > 0)
+			bad = verify_problem(path, l.lineno, "does not continue "
+			    "the file before (its first line is not log_rotated)");
+		if (bad)
+			break;
+		if (ev.v != 1)
+			bad = verify_problem(path, l.lineno, "unknown format "
+			    "version v=%" PRIu64, ev.v);
+		else if (!ev.order_ok)
+			bad = verify_problem(path, l.lineno, "fields out of order "
+			    "(v, seq, ts, event, session first, prev last)");
+		else if (ev.seq != vs->seq + 1)
+			bad = verify_problem(path, l.lineno, "seq %" PRIu64
+			    ", expected %" PRIu64 " (%s)", ev.seq, vs->seq + 1,
+			    ev.seq > vs->seq + 1 ? "lines missing" :
+			    "lines repeated or out of order");
+		else if (ev.prev.len != AUDITLOG_HASH_HEX ||
+		    memcmp(ev.prev.p, vs->prev, AUDITLOG_HASH_HEX) != 0)
+			bad = verify_problem(path, l.lineno, "prev does not match "
+			    "the hash of %s (chain broken: a line was "
+			    "changed, removed or inserted)", !first ?
+			    "the line before" : vs->files > 0 ?
+			    "the last line of the file before" :
+			    "nothing (first line)");
+		else if (!ev.ts_exact)
+			bad = verify_problem(path, l.lineno, "ts '%.*s' is not in "
+			    "the writer's form YYYY-MM-DDTHH:MM:SS.uuuuuuZ",
+			    (int)ev.ts.len, ev.ts.p);
+		else if (ev.ts_us < vs->last_ts)
+			bad = verify_problem(path, l.lineno, "time goes "
+			    "backwards (ts %.*s is before the line before)",
+			    (int)ev.ts.len, ev.ts.p);
+		vs->seq = ev.seq;
+		vs->last_ts = ev.ts_us;
+		memcpy(vs->prev, hash, sizeof(vs->prev));
+	}
+	if (!bad && rc == -1)
+		die("verify", "%s: %s", path, strerror(errno));
+	auditread_free(rd);
+	if (fd != STDIN_FILENO)
+		close(fd);
+	vs->files++;
+	return bad;
+}
+
 int
 cmd_verify(int argc, char **argv)
 {
@@ -41,15 +146,8 @@ cmd_verify(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	char prev[AUDITLOG_HASH_HEX + 1] = ZERO_HASH;
-	char hash[AUDITLOG_HASH_HEX + 1];
-	struct auditread_line l;
-	struct auditread *rd;
-	struct auditevent ev;
-	const char *path, *why;
-	int64_t last_ts = INT64_MIN;
-	uint64_t seq = 0, lines = 0;
-	int ch, fd, rc, bad = 0;
+	struct verify_state vs;
+	int ch, i;
 
 	while ((ch = getopt_long(argc, argv, "+h", longopts, NULL)) != -1) {
 		switch (ch) {
@@ -64,65 +162,21 @@ cmd_verify(int argc, char **argv)
 			return EXIT_USAGE;
 		}
 	}
-	if (optind != argc)
-		die_usage("verify", "unexpected argument '%s'", argv[optind]);
-	path = log_path("verify");
-	fd = log_open("verify", path);
-	if ((rd = auditread_open(fd)) == NULL)
-		die("verify", "out of memory");
-	while (!bad && (rc = auditread_next(rd, &l)) == 1) {
-		lines++;
-		if (l.toolong) {
-			bad = verify_problem(path, l.lineno, "line longer than "
-			    "%d bytes", AUDITREAD_MAX_LINE);
-			break;
-		}
-		if (l.torn) {
-			bad = verify_problem(path, l.lineno, "torn last line "
-			    "(no newline at the end; %zu bytes)", l.len);
-			break;
-		}
-		/* Hash first: parsing decodes strings in place. */
-		auditlog_hash_line(l.buf, l.len, hash);
-		if (auditevent_parse(l.buf, l.len, &ev, &why) == -1)
-			bad = verify_problem(path, l.lineno, "malformed: %s", why);
-		else if (ev.v != 1)
-			bad = verify_problem(path, l.lineno, "unknown format "
-			    "version v=%" PRIu64, ev.v);
-		else if (!ev.order_ok)
-			bad = verify_problem(path, l.lineno, "fields out of order "
-			    "(v, seq, ts, event, session first, prev last)");
-		else if (ev.seq != seq + 1)
-			bad = verify_problem(path, l.lineno, "seq %" PRIu64
-			    ", expected %" PRIu64 " (%s)", ev.seq, seq + 1,
-			    ev.seq > seq + 1 ? "lines missing" :
-			    "lines repeated or out of order");
-		else if (ev.prev.len != AUDITLOG_HASH_HEX ||
-		    memcmp(ev.prev.p, prev, AUDITLOG_HASH_HEX) != 0)
-			bad = verify_problem(path, l.lineno, "prev does not match "
-			    "the hash of %s (chain broken: a line was "
-			    "changed, removed or inserted)", l.lineno == 1 ?
-			    "nothing (first line)" : "the line before");
-		else if (!ev.ts_exact)
-			bad = verify_problem(path, l.lineno, "ts '%.*s' is not in "
-			    "the writer's form YYYY-MM-DDTHH:MM:SS.uuuuuuZ",
-			    (int)ev.ts.len, ev.ts.p);
-		else if (ev.ts_us < last_ts)
-			bad = verify_problem(path, l.lineno, "time goes "
-			    "backwards (ts %.*s is before the line before)",
-			    (int)ev.ts.len, ev.ts.p);
-		seq = ev.seq;
-		last_ts = ev.ts_us;
-		memcpy(prev, hash, sizeof(prev));
+	memset(&vs, 0, sizeof(vs));
+	memcpy(vs.prev, ZERO_HASH, sizeof(vs.prev));
+	vs.last_ts = INT64_MIN;
+	vs.first_seq = 1;
+	/* FILE… : rotated files, oldest first; --log (if any) comes first. */
+	if (optind == argc || log_opt != NULL) {
+		if (verify_file(log_path("verify"), &vs))
+			return 1;
 	}
-	if (!bad && rc == -1)
-		die("verify", "%s: %s", path, strerror(errno));
-	auditread_free(rd);
-	if (fd != STDIN_FILENO)
-		close(fd);
-	if (bad)
-		return 1;
-	printf("ok: %" PRIu64 " lines, chain intact, seq 1..%" PRIu64 "\n",
-	    lines, seq);
+	for (i = optind; i < argc; i++) {
+		if (verify_file(argv[i], &vs))
+			return 1;
+	}
+	printf("ok: %" PRIu64 " lines, chain intact, seq %" PRIu64 "..%"
+	    PRIu64 "%s\n", vs.lines, vs.first_seq, vs.seq, vs.files > 1 ?
+	    " across the files given" : "");
 	return 0;
 }

@@ -583,6 +583,82 @@ auditlog_commit(struct auditlog *log, char **cause)
 	return 0;
 }
 
+int
+auditlog_reopen(struct auditlog *log, int dirfd, const char *event,
+    void (*fill)(struct jsonw *, void *), void *arg, char **cause)
+{
+	struct stat	 cur, st;
+	struct jsonw	*w;
+	off_t		 oldgood = log->good;
+	int		 fd, oldfd = log->fd, olddirty = log->dirty, created = 0;
+
+	if (cause != NULL)
+		*cause = NULL;
+	if (fstat(log->fd, &cur) == -1) {
+		auditlog_cause(cause, "%s: fstat: %s", log->name,
+		    strerror(errno));
+		return -1;
+	}
+	if (fstatat(dirfd, log->name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+	    st.st_dev == cur.st_dev && st.st_ino == cur.st_ino)
+		return 0;	/* not moved: nothing to rotate */
+	if ((fd = auditlog_openfile(dirfd, log->name, &created)) == -1) {
+		auditlog_cause(cause, "%s: %s", log->name, errno == ELOOP ?
+		    "is a symbolic link" : strerror(errno));
+		return -1;
+	}
+	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode) ||
+	    st.st_uid != geteuid() || (st.st_mode & (S_IRWXG|S_IRWXO)) != 0 ||
+	    st.st_size != 0) {
+		close(fd);
+		errno = EINVAL;
+		auditlog_cause(cause, "%s: the new file in its place is not an "
+		    "empty regular file of ours with mode 0600; still writing "
+		    "to the moved file", log->name);
+		return -1;
+	}
+	if (flock(fd, LOCK_EX|LOCK_NB) == -1) {
+		auditlog_cause(cause, "%s: flock: %s", log->name,
+		    errno == EWOULDBLOCK ? "locked by another agentd" :
+		    strerror(errno));
+		close(fd);
+		return -1;
+	}
+	if (created && fsync(dirfd) == -1) {
+		auditlog_cause(cause, "%s: fsync of its directory failed: %s",
+		    log->name, strerror(errno));
+		goto undo;
+	}
+	/* The first line goes through the ordinary commit on the new fd. */
+	log->fd = fd;
+	log->good = 0;
+	log->dirty = 0;
+	w = auditlog_begin(log, event, NULL);
+	if (fill != NULL)
+		fill(w, arg);
+	if (auditlog_commit(log, cause) == -1) {
+		log->fd = oldfd;
+		log->good = oldgood;
+		log->dirty = olddirty;
+		goto undo;
+	}
+	close(oldfd);	/* drops the old file's flock */
+	return 1;
+undo:
+	{
+		int saved = errno;
+
+		/* Remove only the very file we made, never a stranger. */
+		if (created && fstatat(dirfd, log->name, &cur,
+		    AT_SYMLINK_NOFOLLOW) == 0 && fstat(fd, &st) == 0 &&
+		    cur.st_dev == st.st_dev && cur.st_ino == st.st_ino)
+			(void)unlinkat(dirfd, log->name, 0);
+		close(fd);
+		errno = saved;
+	}
+	return -1;
+}
+
 uint64_t
 auditlog_last_seq(const struct auditlog *log)
 {

@@ -77,6 +77,22 @@ int		 auditlog_commit(struct auditlog *, char **cause);
 /* Drops an event begun with auditlog_begin. */
 void		 auditlog_abort(struct auditlog *);
 
+/*
+ * Log rotation (SIGHUP after `mv audit.jsonl …`). When `name` in dirfd no
+ * longer names the open file, switches to a new file there: created 0600
+ * (or an existing one that is empty, regular, ours, no group/other bits),
+ * flock'ed, and its first line is the event `event` (session null) with the
+ * fields fill(w, arg) adds. seq and prev carry on from the old file, so that
+ * first line's prev is the hash of the old file's last line and readers join
+ * the files. All or nothing: if the first line cannot be made durable, the
+ * new file is removed again (when we created it) and the log stays on the old
+ * file. Returns 1 when switched, 0 when the name still is our file (nothing
+ * to do), -1 with errno and *cause (malloc'ed, may be NULL) on failure.
+ */
+int		 auditlog_reopen(struct auditlog *, int dirfd, const char *event,
+		    void (*fill)(struct jsonw *, void *), void *arg,
+		    char **cause);
+
 uint64_t	 auditlog_last_seq(const struct auditlog *);
 /* The log's fd (for fstat / locks); owned by the log. */
 int		 auditlog_fd(const struct auditlog *);
