@@ -204,6 +204,19 @@ relay_add(struct relay *r, const unsigned char *frame, size_t flen)
 	return 0;
 }
 
+/* A (un)lock body is exactly one string without NUL bytes: the password. */
+static int
+lock_body_ok(const unsigned char *body, size_t len)
+{
+	uint32_t n;
+
+	if (len < 4)
+		return 0;
+	n = (uint32_t)body[0] << 24 | (uint32_t)body[1] << 16 |
+	    (uint32_t)body[2] << 8 | body[3];
+	return n == len - 4 && memchr(body + 4, '\0', n) == NULL;
+}
+
 static int
 relay_request(struct relay *r, const unsigned char *frame, size_t flen)
 {
@@ -228,6 +241,16 @@ relay_request(struct relay *r, const unsigned char *frame, size_t flen)
 	case AGENTPROTO_SIGN_REQUEST:
 		if (agentproto_parse_sign(frame + 5, flen - 5, &key) == 0)
 			kind = PEND_SIGN;
+		break;
+	case AGENTPROTO_LOCK:
+	case AGENTPROTO_UNLOCK:
+		/* OpenSSH 9.2's agent dies (fatal) on a lock body that is not
+		 * one NUL-free string: one client must not end the session. */
+		if (!lock_body_ok(frame + 5, flen - 5)) {
+			log_warn("session %s: refused a malformed (un)lock from "
+			    "pid %ld", r->se->id, (long)r->client_pid);
+			return relay_fail(r);
+		}
 		break;
 	case AGENTPROTO_EXTENSION:
 		if (agentproto_parse_session_bind(frame + 5, flen - 5, fp,
