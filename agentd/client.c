@@ -102,6 +102,11 @@ client_connect(const struct roots *r, int autostart, char **cause)
 			*cause = NULL;
 		return -1;
 	}
+	/* The state root first: R may lie inside it (AGENTD_DIR), and an
+	 * unsafe one must be refused untouched, not after we made R in it. */
+	if ((dirfd = privdir_path(r->state, PRIVDIR_CREATE, cause)) == -1)
+		return -1;
+	close(dirfd);
 	if ((dirfd = privdir_path(r->run, PRIVDIR_CREATE, cause)) == -1)
 		return -1;
 	/* Concurrent starters queue here, so exactly one of them spawns. */

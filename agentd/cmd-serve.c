@@ -11,6 +11,7 @@
 #include <sodium.h>
 
 #include "agentd.h"
+#include "privdir.h"
 #include "recorder.h"
 
 /* Returns in the parent once the daemon listens (0) or has failed (1). */
@@ -66,12 +67,15 @@ daemonize(int *readyfd)
 static void
 redirect_stderr(const struct roots *r)
 {
-	char path[PATH_MAX + 16];
-	int fd;
+	int dirfd, fd = -1;
 
-	snprintf(path, sizeof(path), "%s/agentd.log", r->state);
-	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC,
-	    0600);
+	/* Only inside a verified state root: an unsafe one stays untouched
+	 * (server_init then refuses it and says why on the ready pipe). */
+	if ((dirfd = privdir_path(r->state, PRIVDIR_CREATE, NULL)) != -1) {
+		fd = openat(dirfd, "agentd.log", O_WRONLY | O_APPEND | O_CREAT |
+		    O_NOFOLLOW | O_CLOEXEC, 0600);
+		close(dirfd);
+	}
 	if (fd == -1)
 		fd = open("/dev/null", O_WRONLY | O_CLOEXEC);
 	if (fd != -1) {
