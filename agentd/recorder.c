@@ -27,10 +27,10 @@
 #include <bsd/string.h>
 #include <bsd/sys/queue.h>
 #include <cJSON.h>
-#include <curl/curl.h>
 
 #include "auditlog.h"
 #include "bq.h"
+#include "curlfn.h"
 #include "recorder.h"
 #include "server.h"
 
@@ -852,6 +852,8 @@ recorder_init(const struct serve_opts *opts, char **cause)
 	if (opts->recording_message != NULL &&
 	    (rec.message = strdup(opts->recording_message)) == NULL)
 		goto nomem;
+	if (curlfn_load(cause) == -1)
+		return -1;
 	if (curl_global_init(CURL_GLOBAL_NOTHING) != CURLE_OK ||
 	    (rec.multi = curl_multi_init()) == NULL) {
 		*cause = strdup("libcurl initialisation failed");
