@@ -51,6 +51,7 @@ struct ctlconn {
 
 enum session_state {
 	SESSION_STARTING,	/* ssh-agent spawned, not yet ready */
+	SESSION_SPARE,		/* ready, waiting for a start to claim it */
 	SESSION_ACTIVE,		/* `created` is durable */
 	SESSION_STOPPING,	/* agent signalled, waiting for it to end */
 };
@@ -122,6 +123,7 @@ struct session {
 	enum session_state	 state;
 	const char		*exit_reason;	/* set when stopping */
 	bool			 created_logged; /* an end event is owed */
+	bool			 spare;		/* started ahead, unclaimed */
 
 	uint64_t		 ttl_s;
 	uint64_t		 key_ttl_s;
@@ -191,6 +193,8 @@ struct server {
 	char			 user[64];
 	char			 host[256];
 	struct sessions		 sessions;
+	struct session		*spare;		/* see spare_want() */
+	bool			 spare_enabled;
 	size_t			 nsessions;
 	TAILQ_HEAD(, ctlconn)	 conns;
 	size_t			 nconns;

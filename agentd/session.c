@@ -37,6 +37,7 @@
 #define START_TIMEOUT_S	10
 
 static void	session_finish(struct session *);
+static void	session_activate(struct session *);
 
 struct session *
 session_find(const char *id)
@@ -58,6 +59,8 @@ session_state_name(const struct session *se)
 	switch (se->state) {
 	case SESSION_STARTING:
 		return "starting";
+	case SESSION_SPARE:
+		return "spare";
 	case SESSION_ACTIVE:
 		return "active";
 	case SESSION_STOPPING:
@@ -110,6 +113,8 @@ session_free(struct session *se)
 	free(se->abort_msg);
 	TAILQ_REMOVE(&server->sessions, se, entry);
 	server->nsessions--;
+	if (server->spare == se)
+		server->spare = NULL;
 	ev_free_later(se);
 }
 
@@ -232,8 +237,6 @@ session_abort_start(struct session *se, const char *why)
 static void
 session_ready(struct session *se, pid_t agent)
 {
-	struct jsonw *w;
-	char expires[TIMEFMT_LEN], shown[PATH_MAX + 64], *cause = NULL;
 	pid_t ppid;
 
 	/* The tether holds the agent unreaped; check it is its child anyway. */
@@ -245,6 +248,22 @@ session_ready(struct session *se, pid_t agent)
 		return;
 	}
 	se->agent_pid = agent;
+	if (se->spare) {
+		se->state = SESSION_SPARE;	/* waits for a start to claim it */
+		se->kill_ns = 0;
+		server_rearm_timer();
+		return;
+	}
+	session_activate(se);
+}
+
+/* Publishes a ready agent: its public socket, `created`, the reply. */
+static void
+session_activate(struct session *se)
+{
+	struct jsonw *w;
+	char expires[TIMEFMT_LEN], shown[PATH_MAX + 64], *cause = NULL;
+
 	snprintf(shown, sizeof(shown), "%s", se->sock_path);
 	se->listen_fd = privdir_listen(se->dirfd, "agent.sock", shown, 0, &cause);
 	close(se->dirfd);	/* one fd fewer per session; removal goes by name */
@@ -513,7 +532,7 @@ session_end(struct session *se, const char *reason)
 {
 	if (se->state == SESSION_STOPPING)
 		return;
-	if (se->state == SESSION_STARTING) {
+	if (se->state == SESSION_STARTING || se->state == SESSION_SPARE) {
 		session_abort_start(se, "agentd is shutting down");
 		return;
 	}
@@ -581,6 +600,98 @@ session_deadlines(uint64_t now)
 
 /* --- control requests ----------------------------------------------------- */
 
+/*
+ * Makes a session's directories and spawns its agent (SESSION_STARTING).
+ * Returns NULL with *cause when that fails; nothing is left then.
+ */
+static struct session *
+session_new(uint64_t ttl, uint64_t key_ttl, const char *label, char **cause)
+{
+	struct session *se;
+	char shown[PATH_MAX + 64];
+	int n1, n2;
+
+	if ((se = calloc(1, sizeof(*se))) == NULL)
+		return NULL;
+	se->dirfd = se->listen_fd = se->report_fd = se->recdirfd = -1;
+	TAILQ_INIT(&se->shells);
+	se->tether_pidfd = se->agent_pidfd = -1;
+	se->agent_status = -1;
+	TAILQ_INIT(&se->relays);
+	TAILQ_INIT(&se->waiters);
+	strlcpy(se->label, label, sizeof(se->label));
+	se->ttl_s = ttl;
+	se->key_ttl_s = key_ttl;
+	ids_new(se->id);
+	TAILQ_INSERT_TAIL(&server->sessions, se, entry);
+	server->nsessions++;
+
+	n1 = snprintf(se->sock_path, sizeof(se->sock_path),
+	    "%s/sessions/%s/agent.sock", server->roots.run, se->id);
+	n2 = snprintf(se->up_path, sizeof(se->up_path),
+	    "%s/sessions/%s/upstream/agent.sock", server->roots.run, se->id);
+	if (n1 < 0 || n2 < 0 || (size_t)n2 >= sizeof(se->up_path)) {
+		if (asprintf(cause, "%s: runtime directory path too long for "
+		    "a unix socket (%zu bytes max)", server->roots.run,
+		    sizeof(se->up_path) - 1) == -1)
+			*cause = NULL;
+		session_free(se);
+		return NULL;
+	}
+	snprintf(shown, sizeof(shown), "%s/sessions/%s", server->roots.run,
+	    se->id);
+	if ((se->dirfd = privdir_at(server->sessdirfd, se->id, shown,
+	    PRIVDIR_CREATE | PRIVDIR_EXCL, cause)) == -1)
+		goto fail;
+	snprintf(shown, sizeof(shown), "%s/sessions/%s/upstream",
+	    server->roots.run, se->id);
+	if ((n1 = privdir_at(se->dirfd, "upstream", shown,
+	    PRIVDIR_CREATE | PRIVDIR_EXCL, cause)) == -1)
+		goto fail_dir;
+	close(n1);
+	if (session_spawn(se, cause) == -1)
+		goto fail_dir;
+	se->state = SESSION_STARTING;
+	se->kill_ns = now_boot_ns() + START_TIMEOUT_S * NS;
+	server_rearm_timer();
+	return se;
+fail_dir:
+	(void)privdir_remove(server->sessdirfd, se->id, NULL);
+fail:
+	session_free(se);
+	return NULL;
+}
+
+/*
+ * The spare: one agent started ahead for the next `start` with the same key
+ * TTL (the last one asked for), so that a start does not wait for ssh-agent
+ * to exec. It has a directory and an agent but no public socket and no
+ * event until it is claimed; if the daemon dies, it goes like any agent, and
+ * the next start removes its directory (it has no `created`).
+ */
+static void
+spare_want(uint64_t key_ttl)
+{
+	struct session *se = server->spare;
+	char *cause = NULL;
+
+	if (server->shutting_down || !server->spare_enabled)
+		return;
+	if (se != NULL && se->key_ttl_s == key_ttl)
+		return;
+	if (se != NULL) {
+		server->spare = NULL;
+		session_end(se, NULL);	/* the wrong TTL: replace it */
+	}
+	if ((se = session_new(key_ttl, key_ttl, "", &cause)) == NULL) {
+		log_warn("no spare agent: %s", cause ? cause : "out of memory");
+		free(cause);
+		return;
+	}
+	se->spare = true;
+	server->spare = se;
+}
+
 void
 session_start(struct ctlconn *c, const cJSON *req)
 {
@@ -588,8 +699,7 @@ session_start(struct ctlconn *c, const cJSON *req)
 	const cJSON *item;
 	const char *label = "";
 	uint64_t ttl = DEFAULT_TTL, key_ttl;
-	char *cause = NULL, shown[PATH_MAX + 64];
-	int n1, n2;
+	char *cause = NULL;
 
 	if (cJSON_GetObjectItemCaseSensitive(req, "ttl_s") != NULL &&
 	    ctlmsg_get_uint(req, "ttl_s", 1, DURATION_MAX, &ttl) == -1) {
@@ -615,59 +725,25 @@ session_start(struct ctlconn *c, const cJSON *req)
 		}
 		label = item->valuestring;
 	}
-	if ((se = calloc(1, sizeof(*se))) == NULL) {
-		ctl_reply_error(c, "out of memory");
+	se = server->spare;
+	if (se != NULL && se->state == SESSION_SPARE && se->key_ttl_s == key_ttl) {
+		/* Claim the spare: its agent already answers. */
+		server->spare = NULL;
+		se->spare = false;
+		strlcpy(se->label, label, sizeof(se->label));
+		se->ttl_s = ttl;
+		se->starter = c;
+		c->refs++;
+		session_activate(se);
+	} else if ((se = session_new(ttl, key_ttl, label, &cause)) != NULL) {
+		se->starter = c;
+		c->refs++;
+	} else {
+		ctl_reply_error(c, "%s", cause ? cause : "out of memory");
+		free(cause);
 		return;
 	}
-	se->dirfd = se->listen_fd = se->report_fd = se->recdirfd = -1;
-	TAILQ_INIT(&se->shells);
-	se->tether_pidfd = se->agent_pidfd = -1;
-	se->agent_status = -1;
-	TAILQ_INIT(&se->relays);
-	TAILQ_INIT(&se->waiters);
-	strlcpy(se->label, label, sizeof(se->label));
-	se->ttl_s = ttl;
-	se->key_ttl_s = key_ttl;
-	ids_new(se->id);
-	TAILQ_INSERT_TAIL(&server->sessions, se, entry);
-	server->nsessions++;
-
-	n1 = snprintf(se->sock_path, sizeof(se->sock_path),
-	    "%s/sessions/%s/agent.sock", server->roots.run, se->id);
-	n2 = snprintf(se->up_path, sizeof(se->up_path),
-	    "%s/sessions/%s/upstream/agent.sock", server->roots.run, se->id);
-	if (n1 < 0 || n2 < 0 || (size_t)n2 >= sizeof(se->up_path)) {
-		ctl_reply_error(c, "%s: runtime directory path too long for a "
-		    "unix socket (%zu bytes max)", server->roots.run,
-		    sizeof(se->up_path) - 1);
-		session_free(se);
-		return;
-	}
-	snprintf(shown, sizeof(shown), "%s/sessions/%s", server->roots.run,
-	    se->id);
-	if ((se->dirfd = privdir_at(server->sessdirfd, se->id, shown,
-	    PRIVDIR_CREATE | PRIVDIR_EXCL, &cause)) == -1)
-		goto fail;
-	snprintf(shown, sizeof(shown), "%s/sessions/%s/upstream",
-	    server->roots.run, se->id);
-	if ((n1 = privdir_at(se->dirfd, "upstream", shown,
-	    PRIVDIR_CREATE | PRIVDIR_EXCL, &cause)) == -1)
-		goto fail_dir;
-	close(n1);
-	if (session_spawn(se, &cause) == -1)
-		goto fail_dir;
-	se->state = SESSION_STARTING;
-	se->kill_ns = now_boot_ns() + START_TIMEOUT_S * NS;
-	se->starter = c;
-	c->refs++;
-	server_rearm_timer();
-	return;
-fail_dir:
-	(void)privdir_remove(server->sessdirfd, se->id, NULL);
-fail:
-	ctl_reply_error(c, "%s", cause ? cause : "out of memory");
-	free(cause);
-	session_free(se);
+	spare_want(key_ttl);
 }
 
 void
@@ -684,13 +760,13 @@ session_stop_request(struct ctlconn *c, const cJSON *req)
 		return;
 	}
 	if (!all && ((se = session_find(id)) == NULL ||
-	    se->state == SESSION_STARTING)) {
+	    se->state == SESSION_STARTING || se->state == SESSION_SPARE)) {
 		ctl_reply_error(c, "no active session %.64s", id);
 		return;
 	}
 	TAILQ_FOREACH_SAFE(se, &server->sessions, entry, tmp) {
 		if ((!all && strcmp(se->id, id) != 0) ||
-		    se->state == SESSION_STARTING)
+		    se->state == SESSION_STARTING || se->state == SESSION_SPARE)
 			continue;
 		if ((w = calloc(1, sizeof(*w))) == NULL)
 			continue;
@@ -782,7 +858,7 @@ status_fields(struct jsonw *w, void *arg)
 	jsonw_int(w, "pid", getpid());
 	jsonw_array_begin(w, "sessions");
 	TAILQ_FOREACH(se, &server->sessions, entry) {
-		if (se->state == SESSION_STARTING)
+		if (se->state == SESSION_STARTING || se->state == SESSION_SPARE)
 			continue;
 		timefmt_rfc3339_s(se->created_rt.tv_sec, created);
 		timefmt_rfc3339_s(se->created_rt.tv_sec + (time_t)se->ttl_s,
