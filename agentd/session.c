@@ -993,13 +993,55 @@ session_rotated_fields(struct jsonw *w, void *arg)
 	jsonw_array_end(w);
 }
 
+/* A shell whose daemon died: shell_started with no shell_ended. */
+struct lost_shell {
+	char		 id[IDS_LEN + 1];
+	int64_t		 shell;
+	int64_t		 pid;
+	char		*recording;
+};
+
+static void
+lost_shell_note(struct lost_shell **v, size_t *n, size_t *cap,
+    const cJSON *ev, const char *id, int started)
+{
+	struct lost_shell *nv;
+	const char *rec = ctlmsg_get_str(ev, "recording");
+	int64_t shell = json_int(ev, "shell");
+	size_t i;
+
+	for (i = 0; i < *n; i++) {
+		if ((*v)[i].shell == shell && strcmp((*v)[i].id, id) == 0)
+			break;
+	}
+	if (!started) {
+		if (i < *n) {
+			free((*v)[i].recording);
+			(*v)[i] = (*v)[--(*n)];
+		}
+		return;
+	}
+	if (*n == *cap) {
+		*cap = *cap ? *cap * 2 : 16;
+		if ((nv = reallocarray(*v, *cap, sizeof(**v))) == NULL)
+			return;
+		*v = nv;
+	}
+	strlcpy((*v)[*n].id, id, sizeof((*v)[*n].id));
+	(*v)[*n].shell = shell;
+	(*v)[*n].pid = json_int(ev, "pid");
+	(*v)[*n].recording = rec != NULL ? strdup(rec) : NULL;
+	(*n)++;
+}
+
 int
 session_recover(char **cause)
 {
 	struct auditread *rd;
 	struct auditread_line ln;
 	struct lost *lost = NULL, *l;
-	size_t nlost = 0, cap = 0, i;
+	struct lost_shell *shells = NULL;
+	size_t nlost = 0, cap = 0, i, j, nshells = 0, shcap = 0;
 	const char *id, *event;
 	struct timespec now;
 	struct jsonw *w;
@@ -1023,7 +1065,8 @@ session_recover(char **cause)
 		if (memmem(ln.buf, ln.len, "\"event\":\"created\"", 17) == NULL &&
 		    memmem(ln.buf, ln.len, "\"event\":\"stopped\"", 17) == NULL &&
 		    memmem(ln.buf, ln.len, "\"event\":\"crashed\"", 17) == NULL &&
-		    memmem(ln.buf, ln.len, "\"event\":\"log_rotated\"", 21) == NULL)
+		    memmem(ln.buf, ln.len, "\"event\":\"log_rotated\"", 21) == NULL &&
+		    memmem(ln.buf, ln.len, "\"event\":\"shell_", 15) == NULL)
 			continue;
 		if ((ev = cJSON_ParseWithLength(ln.buf, ln.len)) == NULL)
 			continue;
@@ -1040,6 +1083,10 @@ session_recover(char **cause)
 				    lost_add(&lost, &nlost, &cap, o, id) == -1)
 					break;
 			}
+		} else if (event != NULL && id != NULL && ids_valid(id) &&
+		    strncmp(event, "shell_", 6) == 0) {
+			lost_shell_note(&shells, &nshells, &shcap, ev, id,
+			    strcmp(event, "shell_started") == 0);
 		} else if (event != NULL && id != NULL && ids_valid(id)) {
 			if (strcmp(event, "created") == 0) {
 				if (lost_add(&lost, &nlost, &cap, ev, id) == -1) {
@@ -1070,15 +1117,30 @@ session_recover(char **cause)
 		dur = now.tv_sec - l->created.tv_sec;
 		if (l->ttl_s > 0 && dur > (int64_t)l->ttl_s)
 			dur = (int64_t)l->ttl_s;
+		/* Its shells died with the daemon's terminals: say so first. */
+		for (j = 0; j < nshells; j++) {
+			if (strcmp(shells[j].id, l->id) != 0)
+				continue;
+			w = auditlog_begin(server->log, "shell_ended", l->id);
+			jsonw_int(w, "shell", shells[j].shell);
+			jsonw_int(w, "pid", shells[j].pid);
+			jsonw_null(w, "exit_status");
+			jsonw_null(w, "bytes_out");
+			jsonw_str(w, "recording", shells[j].recording);
+			jsonw_str(w, "reason", "supervisor_lost");
+			if (auditlog_commit(server->log, cause) == -1)
+				goto fail;
+		}
 		w = auditlog_begin(server->log, "crashed", l->id);
 		jsonw_str(w, "exit_reason", "supervisor_lost");
 		jsonw_int(w, "duration_s", dur < 0 ? 0 : dur);
-		if (auditlog_commit(server->log, cause) == -1) {
-			free(lost);
-			return -1;
-		}
+		if (auditlog_commit(server->log, cause) == -1)
+			goto fail;
 	}
 	free(lost);
+	for (j = 0; j < nshells; j++)
+		free(shells[j].recording);
+	free(shells);
 
 	/* Directories of sessions that never got their created event. */
 	if ((dfd = dup(server->sessdirfd)) != -1 && (d = fdopendir(dfd)) != NULL) {
@@ -1091,4 +1153,10 @@ session_recover(char **cause)
 	} else if (dfd != -1)
 		close(dfd);
 	return 0;
+fail:
+	free(lost);
+	for (j = 0; j < nshells; j++)
+		free(shells[j].recording);
+	free(shells);
+	return -1;
 }

@@ -134,4 +134,9 @@ cast_ok "$rec2/1.cast" lenient || fail "cast after daemon SIGKILL not parseable"
 "$AGENTD" start --ttl 1m >/dev/null
 has_event ".event == \"crashed\" and .session == \"$AGENTD_SESSION\"" '.exit_reason == "supervisor_lost"' ||
 	fail "the killed daemon's session was not reported"
+has_event ".event == \"shell_ended\" and .session == \"$AGENTD_SESSION\"" '.reason == "supervisor_lost" and .exit_status == null' ||
+	fail "the killed daemon's shell has no shell_ended"
+se=$(jq -r "select(.event == \"shell_ended\" and .session == \"$AGENTD_SESSION\") | .seq" "$LOG")
+cr=$(jq -r "select(.event == \"crashed\" and .session == \"$AGENTD_SESSION\") | .seq" "$LOG")
+[ "$se" -lt "$cr" ] || fail "shell_ended must come before the session's crashed"
 verify_chain >/dev/null
