@@ -45,7 +45,7 @@ BINS       = $(BUILD)/bin/agentd $(BUILD)/bin/agentd-tether \
              $(if $(AUDITCTL_SRC),$(BUILD)/bin/auditctl)
 TEST_BIN   = $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 
-.PHONY: all check unit integration sanitize demo install clean bench fuzz
+.PHONY: all check unit integration sanitize demo install clean bench fuzz torture
 all: $(BINS)
 
 # Quiet by default; `make V=1` shows the commands.
@@ -87,6 +87,14 @@ unit: $(TEST_BIN)
 integration: $(BINS)
 	@AGENTD=$(abspath $(BUILD)/bin/agentd) AUDITCTL=$(abspath $(BUILD)/bin/auditctl) \
 	    tests/run-integration.sh
+
+# Seeded faults, races and hostile input (tests/torture/); `make check` runs a
+# bounded subset (tests/it_torture.sh). SEED=N repeats a run.
+SEED ?=
+torture: $(BINS)
+	@AGENTD=$(abspath $(BUILD)/bin/agentd) AUDITCTL=$(abspath $(BUILD)/bin/auditctl) \
+	    python3 tests/torture/torture.py $(if $(SEED),--seed $(SEED)) \
+	    --report docs/RELIABILITY.md
 
 # The whole check again under ASan+UBSan, in its own build tree.
 sanitize:
