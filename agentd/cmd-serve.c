@@ -90,6 +90,7 @@ cmd_serve(int argc, char **argv)
 	static const struct option longopts[] = {
 		{ "foreground", no_argument, NULL, 'f' },
 		{ "max-ttl", required_argument, NULL, 'm' },
+		{ "no-spare", no_argument, NULL, 'n' },
 		{ "recorder", required_argument, NULL, 'r' },
 		{ "on-recording-failure", required_argument, NULL, 'p' },
 		{ "recording-failure-message", required_argument, NULL, 'M' },
@@ -110,6 +111,9 @@ cmd_serve(int argc, char **argv)
 		case 'm':
 			parse_duration_opt("serve", "--max-ttl", optarg,
 			    &opts.max_ttl);
+			break;
+		case 'n':
+			opts.no_spare = 1;
 			break;
 		case 'r':
 			if (recorder_addr_check(optarg) == -1)

@@ -577,6 +577,7 @@ server_init(const struct roots *roots, const struct serve_opts *opts,
 
 	server->roots = *roots;
 	server->max_ttl = opts->max_ttl;
+	server->spare_enabled = !opts->no_spare;
 	server->ctlfd = server->sigfd = server->timerfd = -1;
 	TAILQ_INIT(&server->sessions);
 	TAILQ_INIT(&server->conns);

@@ -878,6 +878,21 @@ status_fields(struct jsonw *w, void *arg)
 		jsonw_object_end(w);
 	}
 	jsonw_array_end(w);
+	/* Agents started ahead (spare_want): not sessions, but processes and
+	 * directories of ours, for tools that look for leftovers. */
+	jsonw_array_begin(w, "spares");
+	TAILQ_FOREACH(se, &server->sessions, entry) {
+		if (!se->spare)
+			continue;
+		jsonw_object_begin(w, NULL);
+		jsonw_str(w, "session", se->id);
+		jsonw_str(w, "state", session_state_name(se));
+		jsonw_int(w, "agent_pid", se->agent_pid);
+		jsonw_int(w, "tether_pid", se->tether_pid);
+		jsonw_uint(w, "key_ttl_s", se->key_ttl_s);
+		jsonw_object_end(w);
+	}
+	jsonw_array_end(w);
 }
 
 void

@@ -108,3 +108,19 @@ newkey() {	# newkey NAME [type] -> $WORK/NAME
 has_event() {
 	jq -se "[.[] | select($1)] | length > 0 and all(.[]; $2)" "$LOG" >/dev/null
 }
+
+# Ids of the agents the daemon started ahead for the next start (`spares` in
+# the raw status reply): not sessions, but a directory and processes of ours.
+spare_ids() {
+	python3 - "$AGENTD_DIR/run/control.sock" <<'PY' 2>/dev/null || true
+import json, socket, struct, sys
+s = socket.socket(socket.AF_UNIX); s.settimeout(5); s.connect(sys.argv[1])
+req = b'{"cmd":"status"}'; s.sendall(struct.pack(">I", len(req)) + req)
+d = b""
+while True:
+    b = s.recv(65536)
+    if not b: break
+    d += b
+for x in json.loads(d[4:]).get("spares", []): print(x["session"])
+PY
+}

@@ -108,6 +108,19 @@ def procs_mentioning(text):
     return out
 
 
+def proc_mentions(pid, text):
+    """Whether pid's cmdline or environment mentions text."""
+    needle = text.encode()
+    for part in ("cmdline", "environ"):
+        try:
+            with open(f"/proc/{pid}/{part}", "rb") as f:
+                if needle in f.read():
+                    return True
+        except OSError:
+            pass
+    return False
+
+
 def procs_holding_pipe(p):
     """Who else holds the pipes of Popen p (for a diagnosis)."""
     want = set()
@@ -254,6 +267,18 @@ class Ctx:
             return []
         return [json.loads(l) for l in data.split(b"\n") if l]
 
+    def spares(self):
+        """Ids of the agents the daemon started ahead for the next start (not
+        sessions: no events, but processes and a directory of ours)."""
+        try:
+            r = ctl_request(os.path.join(self.run_dir, "control.sock"),
+                            ctl_msg({"cmd": "status"}), timeout=2.0)
+        except OSError:
+            return []
+        if not isinstance(r, dict) or not r.get("ok"):
+            return []
+        return [x["session"] for x in r.get("spares", [])]
+
     def status(self):
         p = self.agentd("status", "--json")
         check(p.returncode == 0, f"status failed: {p.stderr!r}")
@@ -296,8 +321,10 @@ class Ctx:
         # Anything else still pointing into our directory (a shell whose
         # shell_started never made it to the log, say).
         while scan:
+            spares = ["/sessions/%s/" % x for x in self.spares()]
             left = [p for p in procs_mentioning(self.dir)
-                    if p not in self.daemon_pids and p != self.daemon_pid()]
+                    if p not in self.daemon_pids and p != self.daemon_pid()
+                    and not any(proc_mentions(p, x) for x in spares)]
             if not left:
                 break
             if time.monotonic() - since > limit:
@@ -329,7 +356,9 @@ class Ctx:
 
     def dirs_left(self, active=()):
         d = os.path.join(self.run_dir, "sessions")
-        left = [x for x in os.listdir(d) if x not in active] if os.path.isdir(d) else []
+        spares = set(self.spares())
+        left = [x for x in os.listdir(d) if x not in active and x not in spares] \
+            if os.path.isdir(d) else []
         check(not left, f"directories of dead sessions left: {left}")
 
     def secret_scan(self):
