@@ -47,8 +47,10 @@ static int
 spawn_server(char **cause)
 {
 	char a0[] = "agentd", adir[] = "--dir", aserve[] = "serve";
-	char dir[PATH_MAX], *argv[6];
-	int argc = 0, status;
+	char dir[PATH_MAX], *argv[6], msg[1024], *p;
+	size_t have = 0;
+	ssize_t n;
+	int argc = 0, status, pfd[2];
 	pid_t pid;
 
 	argv[argc++] = a0;
@@ -59,8 +61,10 @@ spawn_server(char **cause)
 	}
 	argv[argc++] = aserve;
 	argv[argc] = NULL;
-	if ((pid = fork()) == -1) {
-		if (asprintf(cause, "fork: %s", strerror(errno)) == -1)
+	/* serve's stderr comes back to us: its reason becomes our one line. */
+	if (pipe2(pfd, O_CLOEXEC) == -1 || (pid = fork()) == -1) {
+		if (asprintf(cause, "cannot start the daemon: %s",
+		    strerror(errno)) == -1)
 			*cause = NULL;
 		return -1;
 	}
@@ -71,18 +75,34 @@ spawn_server(char **cause)
 			dup2(null, STDIN_FILENO);
 			dup2(null, STDOUT_FILENO);
 		}
+		dup2(pfd[1], STDERR_FILENO);
 		execv("/proc/self/exe", argv);
 		fprintf(stderr, "agentd: cannot run the daemon: %s\n",
 		    strerror(errno));
 		_exit(127);
 	}
+	close(pfd[1]);
+	while (have < sizeof(msg) - 1 &&
+	    (n = read(pfd[0], msg + have, sizeof(msg) - 1 - have)) != 0) {
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1)
+			break;
+		have += (size_t)n;
+	}
+	msg[have] = '\0';
+	close(pfd[0]);
 	while (waitpid(pid, &status, 0) == -1) {
 		if (errno != EINTR)
 			break;
 	}
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-		/* `agentd serve` already said why on stderr. */
-		if (asprintf(cause, "could not start the agentd daemon") == -1)
+		p = msg;
+		if (strncmp(p, "agentd serve: ", 14) == 0)
+			p += 14;
+		p[strcspn(p, "\n")] = '\0';
+		if (asprintf(cause, "%s", *p ? p :
+		    "could not start the agentd daemon") == -1)
 			*cause = NULL;
 		return -1;
 	}

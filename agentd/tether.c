@@ -52,6 +52,8 @@ cmd_tether(int argc, char **argv)
 		    "through ssh-agent\n");
 		return EXIT_USAGE;
 	}
+	/* A dead daemon must not kill us on a report before we end the agent. */
+	signal(SIGPIPE, SIG_IGN);
 	sigemptyset(&set);
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGHUP);
