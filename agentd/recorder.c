@@ -26,8 +26,8 @@
 
 #include <bsd/string.h>
 #include <bsd/sys/queue.h>
-#include <cJSON.h>
 
+#include "ackscan.h"
 #include "auditlog.h"
 #include "bq.h"
 #include "curlfn.h"
@@ -39,7 +39,6 @@
 #define MS		1000000ull
 #define FLUSH_NS	(2 * MS)	/* small writes wait this long to batch */
 #define FLUSH_BYTES	(64 * 1024)	/* ... unless this much is queued */
-#define ACKOBJ_MAX	4096		/* one frame of the ack stream */
 
 enum phase { PH_PROBE, PH_V2, PH_V1 };
 enum state { ST_CONNECTING, ST_STREAMING, ST_FAILED, ST_DONE };
@@ -73,10 +72,7 @@ struct recstream {
 	uint64_t		 ack_ns;	/* V2: next ack by then */
 	uint64_t		 flush_ns;	/* unpause by then */
 	uint64_t		 drain_ns;	/* closed: done by then */
-	char			 obj[ACKOBJ_MAX];
-	size_t			 objlen;
-	int			 depth;
-	bool			 instr, esc;
+	struct ackscan		 scan;		/* V2: the ack stream */
 	struct attempt		*attempts;
 	size_t			 nattempts;
 	char			*failed_at;	/* the recorder that failed */
@@ -508,78 +504,53 @@ header_cb(char *buf, size_t size, size_t nitems, void *ud)
 static int
 ack_frame(struct recstream *rs)
 {
-	const cJSON *ack, *err;
-	cJSON *o;
-	int rc = 0;
+	struct ackframe f;
+	char msg[512];
 
-	if ((o = cJSON_ParseWithLength(rs->obj, rs->objlen)) == NULL) {
+	switch (ackscan_decode(rs->scan.frame, rs->scan.len, &f)) {
+	case 0:
+		break;
+	case ACKSCAN_EACK:
+		set_fail(rs, "ack beyond the bytes sent");
+		return -1;
+	default:
 		set_fail(rs, "malformed ack frame");
 		return -1;
 	}
-	ack = cJSON_GetObjectItemCaseSensitive(o, "ack");
-	err = cJSON_GetObjectItemCaseSensitive(o, "error");
-	if (cJSON_IsString(err)) {
-		char msg[512];
-		snprintf(msg, sizeof(msg), "recorder error: %.400s",
-		    err->valuestring);
+	if (f.kind == ACKFRAME_ERROR) {
+		snprintf(msg, sizeof(msg), "recorder error: %s", f.error);
 		set_fail(rs, msg);
-		rc = -1;
-	} else if (ack != NULL) {
-		if (!cJSON_IsNumber(ack) || ack->valuedouble < 0 ||
-		    ack->valuedouble > (double)rs->sent ||
-		    ack->valuedouble != (double)(uint64_t)ack->valuedouble) {
+		return -1;
+	}
+	if (f.kind == ACKFRAME_ACK) {
+		if (f.ack > rs->sent) {
 			set_fail(rs, "ack beyond the bytes sent");
-			rc = -1;
-		} else {
-			rs->acked = (uint64_t)ack->valuedouble;
-			rs->ack_ns = now_boot_ns() + rec.ack_ns;
+			return -1;
 		}
-	} else	/* {} : Go omits a zero ack */
-		rs->ack_ns = now_boot_ns() + rec.ack_ns;
-	cJSON_Delete(o);
-	return rc;
+		rs->acked = f.ack;
+	}
+	rs->ack_ns = now_boot_ns() + rec.ack_ns;
+	return 0;
 }
 
 static size_t
 write_cb(char *buf, size_t size, size_t nitems, void *ud)
 {
 	struct recstream *rs = ud;
-	size_t n = size * nitems, i;
-	char ch;
+	size_t n = size * nitems, off, used;
+	int r;
 
 	if (rs->phase != PH_V2 || rs->state != ST_STREAMING)
 		return n;	/* probe and V1 bodies say nothing we need */
-	for (i = 0; i < n; i++) {
-		ch = buf[i];
-		if (rs->depth == 0) {
-			if (ch == ' ' || ch == '\n' || ch == '\r' || ch == '\t')
-				continue;
-			if (ch != '{') {
-				set_fail(rs, "malformed ack stream");
-				return 0;
-			}
-		}
-		if (rs->objlen >= sizeof(rs->obj)) {
-			set_fail(rs, "ack frame too large");
+	for (off = 0; off < n; off += used) {
+		r = ackscan_feed(&rs->scan, buf + off, n - off, &used);
+		if (r == ACKSCAN_EMALFORMED || r == ACKSCAN_ETOOBIG) {
+			set_fail(rs, r == ACKSCAN_ETOOBIG ?
+			    "ack frame too large" : "malformed ack stream");
 			return 0;
 		}
-		rs->obj[rs->objlen++] = ch;
-		if (rs->instr) {
-			if (rs->esc)
-				rs->esc = false;
-			else if (ch == '\\')
-				rs->esc = true;
-			else if (ch == '"')
-				rs->instr = false;
-		} else if (ch == '"')
-			rs->instr = true;
-		else if (ch == '{')
-			rs->depth++;
-		else if (ch == '}' && --rs->depth == 0) {
-			if (ack_frame(rs) == -1)
-				return 0;
-			rs->objlen = 0;
-		}
+		if (r == ACKSCAN_FRAME && ack_frame(rs) == -1)
+			return 0;
 	}
 	return n;
 }
