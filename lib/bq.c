@@ -1,5 +1,6 @@
 /* bq: wiped byte queues. See bq.h. */
 #include <errno.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -25,6 +26,11 @@ bq_reserve(struct bq *q, size_t n)
 	unsigned char *nb;
 	size_t ncap;
 
+	/* Sums below cannot wrap, and ncap's doubling ends. */
+	if (n > SIZE_MAX / 2 - q->len) {
+		errno = ENOMEM;
+		return -1;
+	}
 	if (q->off > 0 && q->len + n > q->cap - q->off) {
 		memmove(q->buf, q->buf + q->off, q->len);
 		sodium_memzero(q->buf + q->len, q->off);
@@ -64,6 +70,8 @@ bq_append(struct bq *q, const void *data, size_t n)
 void
 bq_consume(struct bq *q, size_t n)
 {
+	if (n == 0)
+		return;		/* buf may be NULL: no arithmetic on it */
 	sodium_memzero(q->buf + q->off, n);
 	q->off += n;
 	q->len -= n;
@@ -74,6 +82,8 @@ bq_consume(struct bq *q, size_t n)
 unsigned char *
 bq_data(const struct bq *q)
 {
+	if (q->buf == NULL)
+		return NULL;	/* NULL + 0 is undefined in C */
 	return q->buf + q->off;
 }
 

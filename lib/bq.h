@@ -21,7 +21,8 @@ int		 bq_reserve(struct bq *, size_t n);
 int		 bq_append(struct bq *, const void *data, size_t n);
 /* Drops (and wipes) the first n bytes. */
 void		 bq_consume(struct bq *, size_t n);
-/* The first byte queued (valid until the next call that changes the queue). */
+/* The first byte queued (valid until the next call that changes the queue;
+ * NULL while the queue has never had a buffer). */
 unsigned char	*bq_data(const struct bq *);
 /* Reads at most max bytes from fd once: 0 ok (also EAGAIN), 1 EOF, -1 error. */
 int		 bq_read(struct bq *, int fd, size_t max);

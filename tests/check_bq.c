@@ -217,6 +217,37 @@ START_TEST(test_bq_free)
 }
 END_TEST
 
+/* Sizes that cannot be: -1 (ENOMEM), the queue as it was. An empty queue
+ * (NULL buffer) takes bq_data and bq_consume(0) without pointer arithmetic
+ * on NULL (clang's UBSan reports it). */
+START_TEST(test_bq_limits)
+{
+	struct bq q = { 0 };
+	unsigned char b[8];
+
+	ck_assert_ptr_null(bq_data(&q));
+	bq_consume(&q, 0);
+	ck_assert_uint_eq(q.len, 0);
+	errno = 0;
+	ck_assert_int_eq(bq_reserve(&q, SIZE_MAX), -1);
+	ck_assert_int_eq(errno, ENOMEM);
+	ck_assert_ptr_null(q.buf);
+	ck_assert_int_eq(bq_append(&q, "abcdef", 6), 0);
+	bq_consume(&q, 2);
+	ck_assert_int_eq(bq_reserve(&q, SIZE_MAX - 3), -1);
+	ck_assert_int_eq(bq_reserve(&q, SIZE_MAX / 2), -1);
+	/* Would pass a wrapped size check, then copy far too much. */
+	ck_assert_int_eq(bq_append(&q, b, SIZE_MAX - 1), -1);
+	ck_assert_uint_eq(q.len, 4);
+	ck_assert_uint_eq(q.off, 2);
+	ck_assert(memcmp(bq_data(&q), "cdef", 4) == 0);
+	bq_consume(&q, 0);
+	ck_assert_uint_eq(q.len, 4);
+	bq_free(&q);
+	ck_assert_ptr_null(bq_data(&q));
+}
+END_TEST
+
 /* read/write over one kind of descriptor pair: a → b. */
 static void
 check_pair(int a, int b, int is_socket)
@@ -413,6 +444,7 @@ bq_suite(void)
 	tcase_add_test(tc, test_bq_model);
 	tcase_add_test(tc, test_bq_wipe);
 	tcase_add_test(tc, test_bq_free);
+	tcase_add_test(tc, test_bq_limits);
 	tcase_add_test(tc, test_bq_socketpair);
 	tcase_add_test(tc, test_bq_pipe);
 	tcase_add_test(tc, test_bq_large);
