@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -165,6 +166,8 @@ cmd_serve(int argc, char **argv)
 		return 1;
 	}
 	umask(077);
+	/* Autostarted through /proc/self/exe, ps would call us "exe". */
+	(void)prctl(PR_SET_NAME, "agentd");
 	if (!opts.foreground) {
 		daemonize(&readyfd);
 		redirect_stderr(&roots);

@@ -9,6 +9,8 @@
 
 #include "cast.h"
 
+#define CAST_KICK	(4 * 1024 * 1024)
+
 static int
 cast_write_line(struct cast *c)
 {
@@ -33,6 +35,16 @@ cast_write_line(struct cast *c)
 		p += n;
 		left -= (size_t)n;
 		c->file_bytes += (uint64_t)n;
+	}
+	/*
+	 * Start writeback of every CAST_KICK bytes as they come, so that the
+	 * fsync in cast_close (before the shell's end is acknowledged) finds
+	 * little left to do: a big recording no longer makes the client wait.
+	 */
+	if (c->file_bytes - c->kicked >= CAST_KICK) {
+		(void)sync_file_range(c->fd, (off_t)c->kicked,
+		    (off_t)(c->file_bytes - c->kicked), SYNC_FILE_RANGE_WRITE);
+		c->kicked = c->file_bytes;
 	}
 	if (c->line_cb != NULL)
 		c->line_cb(c->line_arg, c->line.buf, c->line.len);

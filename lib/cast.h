@@ -36,6 +36,7 @@ struct cast {
 	struct jsonw	line;
 	uint64_t	bytes;		/* output bytes recorded */
 	uint64_t	file_bytes;	/* bytes written to the file */
+	uint64_t	kicked;		/* writeback started up to here */
 	int		failed;		/* errno of the first failed write */
 	/* Called with each line once it is in the file (remote streams). */
 	void		(*line_cb)(void *arg, const char *line, size_t len);

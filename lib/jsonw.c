@@ -137,6 +137,23 @@ jsonw_quote(struct jsonw *w, const char *val, size_t len)
 	jsonw_putc(w, '"');
 }
 
+/*
+ * Whether all eight bytes of v go out as they are (printable ASCII, not '"'
+ * or '\\'), with the bit tricks of "Bit Twiddling Hacks" (hasless,
+ * hasmore, haszero): no byte < 0x20, none > 0x7e, none equal to 0x22 or 0x5c.
+ */
+static int
+plain8(uint64_t v)
+{
+	const uint64_t ones = 0x0101010101010101ull, high = 0x8080808080808080ull;
+	uint64_t q = v ^ (ones * 0x22), b = v ^ (ones * 0x5c);
+
+	return (((v - ones * 0x20) & ~v) |		/* a byte < 0x20 */
+	    ((v + ones * (127 - 0x7e)) | v) |		/* a byte > 0x7e */
+	    ((q - ones) & ~q) | ((b - ones) & ~b)) &	/* '"' or '\\' */
+	    high ? 0 : 1;
+}
+
 void
 jsonw_escape(struct jsonw *w, const char *val, size_t len)
 {
@@ -156,6 +173,19 @@ jsonw_escape(struct jsonw *w, const char *val, size_t len)
 	}
 	o = w->buf + w->len;
 	while (i < len) {
+		/* Eight plain bytes at a time: terminal output is mostly text. */
+		while (len - i >= 8) {
+			uint64_t v;
+
+			memcpy(&v, s + i, 8);
+			if (!plain8(v))
+				break;
+			memcpy(o, &v, 8);
+			o += 8;
+			i += 8;
+		}
+		if (i == len)
+			break;
 		/* Printable ASCII but '"' and '\\' goes out as it is. */
 		if (s[i] >= 0x20 && s[i] < 0x7f && s[i] != '"' && s[i] != '\\') {
 			*o++ = (char)s[i++];
