@@ -45,7 +45,7 @@ BINS       = $(BUILD)/bin/agentd $(BUILD)/bin/agentd-tether \
              $(if $(AUDITCTL_SRC),$(BUILD)/bin/auditctl)
 TEST_BIN   = $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 
-.PHONY: all check unit integration sanitize demo install clean bench fuzz torture
+.PHONY: all check unit integration sanitize demo install clean bench bench-auditctl fuzz torture
 all: $(BINS)
 
 # Quiet by default; `make V=1` shows the commands.
@@ -126,9 +126,18 @@ demo: $(BINS)
 	@AGENTD=$(abspath $(BUILD)/bin/agentd) AUDITCTL=$(abspath $(BUILD)/bin/auditctl) \
 	    ./scripts/demo.sh
 
-bench: $(BUILD)/bin/agentd
-	@AGENTD=$(abspath $(BUILD)/bin/agentd) ./bench/start-latency.sh
-	@AGENTD=$(abspath $(BUILD)/bin/agentd) ./bench/many-sessions.sh
+# Every benchmark, each against the tool a user would otherwise use, in one
+# run (figures: docs/PERFORMANCE.md). bench/auditctl.sh (1M and 5M-line logs,
+# jq for comparison) takes a while: `make bench-auditctl`.
+BENCH_ENV = AGENTD=$(abspath $(BUILD)/bin/agentd) AUDITCTL=$(abspath $(BUILD)/bin/auditctl)
+bench: $(BINS)
+	@$(BENCH_ENV) ./bench/start-latency.sh
+	@$(BENCH_ENV) ./bench/many-sessions.sh
+	@$(BENCH_ENV) ./bench/relay-latency.sh
+	@$(BENCH_ENV) ./bench/shell-throughput.sh
+	@$(BENCH_ENV) ./bench/recorder-throughput.sh
+bench-auditctl: $(BINS)
+	@$(BENCH_ENV) ./bench/auditctl.sh
 
 install: $(BINS)
 	install -d -m 0755 $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1
