@@ -139,12 +139,18 @@ bench: $(BINS)
 bench-auditctl: $(BINS)
 	@$(BENCH_ENV) ./bench/auditctl.sh
 
+# The tether goes to libexec, where agentd looks for it (../libexec/agentd).
 install: $(BINS)
-	install -d -m 0755 $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1
+	install -d -m 0755 $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 \
+	    $(DESTDIR)$(PREFIX)/libexec/agentd
 	install -m 0755 $(BUILD)/bin/agentd $(DESTDIR)$(PREFIX)/bin/agentd
+	install -m 0755 $(BUILD)/bin/auditctl $(DESTDIR)$(PREFIX)/bin/auditctl
+	install -m 0755 $(BUILD)/bin/agentd-tether \
+	    $(DESTDIR)$(PREFIX)/libexec/agentd/agentd-tether
 	install -m 0644 docs/agentd.1 $(DESTDIR)$(PREFIX)/share/man/man1/agentd.1
+	install -m 0644 docs/auditctl.1 $(DESTDIR)$(PREFIX)/share/man/man1/auditctl.1
 
 clean:
-	rm -rf build build-san build-fuzz
+	rm -rf build build-san* build-fuzz
 
 -include $(LIB_OBJ:.o=.d) $(AGENTD_OBJ:.o=.d) $(BUILD)/agentd/tether-main.d $(AUDITCTL_OBJ:.o=.d) $(TEST_BIN:=.d)
