@@ -447,6 +447,61 @@ session_shell_gone(struct session *se)
 
 /* --- ending --------------------------------------------------------------- */
 
+/*
+ * End events the log could not take (a full disk): kept in order and written
+ * before any later end or start, so the log catches up by itself once space
+ * returns. If the daemon dies first, the next start writes supervisor_lost
+ * for those sessions instead, so each created still gets exactly one end.
+ */
+struct pending_end {
+	TAILQ_ENTRY(pending_end) entry;
+	char		 id[IDS_LEN + 1];
+	const char	*event;		/* "stopped" or "crashed" (static) */
+	const char	*exit_reason;	/* static strings */
+	int64_t		 duration_s;
+	int		 status;	/* wait status for a crash, or -1 */
+};
+static TAILQ_HEAD(, pending_end) pending_ends =
+    TAILQ_HEAD_INITIALIZER(pending_ends);
+
+static int
+end_write(const struct pending_end *p, char **cause)
+{
+	struct jsonw *w;
+	int st = p->status;
+
+	w = auditlog_begin(server->log, p->event, p->id);
+	jsonw_str(w, "exit_reason", p->exit_reason);
+	jsonw_int(w, "duration_s", p->duration_s);
+	if (strcmp(p->event, "crashed") == 0 && st != -1 && WIFEXITED(st))
+		jsonw_int(w, "exit_code", WEXITSTATUS(st));
+	else if (strcmp(p->event, "crashed") == 0 && st != -1) {
+		jsonw_int(w, "signal", WTERMSIG(st));
+		jsonw_bool(w, "core_dumped", WCOREDUMP(st) != 0);
+	}
+	return auditlog_commit(server->log, cause);
+}
+
+/* Writes the end events that are still owed. 0 when none is left. */
+static int
+session_flush_pending(void)
+{
+	struct pending_end *p;
+	char *cause = NULL;
+
+	while ((p = TAILQ_FIRST(&pending_ends)) != NULL) {
+		if (end_write(p, &cause) == -1) {
+			free(cause);
+			return -1;
+		}
+		log_warn("session %s: %s event written late, the log accepts "
+		    "events again", p->id, p->event);
+		TAILQ_REMOVE(&pending_ends, p, entry);
+		free(p);
+	}
+	return 0;
+}
+
 static void
 stop_reply_fields(struct jsonw *w, void *arg)
 {
@@ -463,7 +518,6 @@ session_finish(struct session *se)
 {
 	struct stop_waiter *wt;
 	struct ctlconn *c;
-	struct jsonw *w;
 	const char *event = "stopped";
 	char *cause = NULL;
 	int st = se->agent_status;
@@ -471,30 +525,30 @@ session_finish(struct session *se)
 
 	relay_close_all(se);
 	if (se->created_logged) {
+		struct pending_end end, *copy;
+
+		memset(&end, 0, sizeof(end));
+		strlcpy(end.id, se->id, sizeof(end.id));
+		end.event = se->exit_reason != NULL ? "stopped" : "crashed";
+		end.exit_reason = se->exit_reason != NULL ? se->exit_reason :
+		    st != -1 && WIFEXITED(st) ? "agent_exited" : "agent_killed";
+		end.duration_s = seconds_since(&se->created_rt);
+		end.status = se->exit_reason != NULL ? -1 : st;
+		event = end.event;
+		(void)session_flush_pending();	/* older ends first */
 		keys_removed_all(se, "session_end");
-		if (se->exit_reason == NULL)
-			event = "crashed";
-		w = auditlog_begin(server->log, event, se->id);
-		if (se->exit_reason != NULL)
-			jsonw_str(w, "exit_reason", se->exit_reason);
-		else if (st != -1 && WIFEXITED(st))
-			jsonw_str(w, "exit_reason", "agent_exited");
-		else
-			jsonw_str(w, "exit_reason", "agent_killed");
-		jsonw_int(w, "duration_s", seconds_since(&se->created_rt));
-		if (se->exit_reason == NULL && st != -1 && WIFEXITED(st))
-			jsonw_int(w, "exit_code", WEXITSTATUS(st));
-		else if (se->exit_reason == NULL && st != -1) {
-			jsonw_int(w, "signal", WTERMSIG(st));
-			jsonw_bool(w, "core_dumped", WCOREDUMP(st) != 0);
-		}
-		if (auditlog_commit(server->log, &cause) == -1) {
-			/* The next start reports it as supervisor_lost. */
-			log_warn("session %s: %s event not written: %s", se->id,
-			    event, cause ? cause : "?");
-			free(cause);
-		} else
+		if (TAILQ_EMPTY(&pending_ends) && end_write(&end, &cause) == 0)
 			logged = true;
+		else {
+			log_warn("session %s: %s event not written yet: %s",
+			    se->id, event, cause ? cause : "older ends wait");
+			free(cause);
+			cause = NULL;
+			if ((copy = malloc(sizeof(*copy))) != NULL) {
+				*copy = end;
+				TAILQ_INSERT_TAIL(&pending_ends, copy, entry);
+			}
+		}
 	}
 	if (privdir_remove(server->sessdirfd, se->id, &cause) == -1) {
 		log_warn("%s", cause ? cause : "cannot remove session directory");
@@ -516,8 +570,9 @@ session_finish(struct session *se)
 			c->stop_failed = true;
 		if (c->refs == 1) {
 			if (c->stop_failed)
-				ctl_reply_error(c, "session %s ended but its "
-				    "event could not be written", se->id);
+				ctl_reply_error(c, "session %s ended but the "
+				    "audit log is full: its end is written once "
+				    "the log accepts events again", se->id);
 			else
 				ctl_reply_ok(c, stop_reply_fields, c);
 		}
@@ -724,6 +779,12 @@ session_start(struct ctlconn *c, const cJSON *req)
 			return;
 		}
 		label = item->valuestring;
+	}
+	/* Owed end events go first; while they fail, nothing new starts. */
+	if (session_flush_pending() == -1) {
+		ctl_reply_error(c, "session not started: audit log: end events of "
+		    "earlier sessions are still waiting for space");
+		return;
 	}
 	se = server->spare;
 	if (se != NULL && se->state == SESSION_SPARE && se->key_ttl_s == key_ttl) {

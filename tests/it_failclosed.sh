@@ -26,9 +26,25 @@ verify_chain >/dev/null
 agents=$(pgrep -af "^ssh-agent -a $AGENTD_DIR/" | grep -vF -e "${spares:-none}" | wc -l)
 [ "$agents" -eq $ok ] || fail "$agents ssh-agents run for $ok logged sessions"
 
+# A session that ends while the log is full: the client hears so, the
+# session is gone, and its end is owed, not lost.
+victim=$(jq -r 'select(.event == "created") | .session' "$LOG" | head -n 1)
+vpid=$(jq -r "select(.event == \"created\" and .session == \"$victim\") | .agent_pid" "$LOG")
+rc=0; err=$("$AGENTD" stop --session "$victim" 2>&1) || rc=$?
+[ $rc -eq 1 ] && echo "$err" | grep -q "audit log is full" || fail "stop on a full log: exit $rc: $err"
+wait_gone "$vpid" 5 || fail "the stopped session's agent lives on"
+[ ! -e "$AGENTD_DIR/run/sessions/$victim" ] || fail "the stopped session's directory is left"
+[ "$(count_events ".event == \"stopped\" and .session == \"$victim\"")" -eq 0 ] || fail "stopped written on a full log?"
+
 prlimit --pid "$daemon" --fsize=unlimited
 eval "$("$AGENTD" start --ttl 10m)" >/dev/null || fail "start after space returned"
 ssh-add -l >/dev/null 2>&1 || [ $? -eq 1 ] || fail "new session's agent does not answer"
+# Space is back: the owed end came first, before the new session's created.
+has_event ".event == \"stopped\" and .session == \"$victim\"" '.exit_reason == "requested"' ||
+	fail "the owed stopped event was not written once space returned"
+st=$(jq -r "select(.event == \"stopped\" and .session == \"$victim\") | .seq" "$LOG")
+cr=$(jq -r 'select(.event == "created") | .seq' "$LOG" | tail -n 1)
+[ "$st" -lt "$cr" ] || fail "the owed end came after the new start"
 "$AGENTD" stop --all >/dev/null
 [ "$(count_events '.event == "created"')" -eq "$(count_events '.event == "stopped"')" ] || fail "unpaired events"
 verify_chain >/dev/null
