@@ -41,6 +41,7 @@
 #define DRAIN_NS	(200 * 1000000ull)	/* output after exit, see below */
 #define SHELL_MAX_ARGS	256
 #define MAX_SHELLS	64			/* per session */
+#define SHELL_BATCH	(16 * 1024)		/* PTY output per pass */
 
 static void	shell_update(struct shell *);
 static void	shell_finish(struct shell *);
@@ -596,7 +597,7 @@ static void
 shell_ptm_cb(struct evh *h, uint32_t events)
 {
 	struct shell *sh = CONTAINER_OF(h, struct shell, ptm_ev);
-	unsigned char buf[BQ_READ_CHUNK];
+	unsigned char buf[SHELL_BATCH];
 	ssize_t n, r, w;
 
 	if (events & EPOLLOUT) {
@@ -615,11 +616,13 @@ shell_ptm_cb(struct evh *h, uint32_t events)
 	if ((events & (EPOLLIN | EPOLLHUP | EPOLLERR)) && sh->to_out.len == 0) {
 		/*
 		 * A PTY hands out at most 4 KiB a read; take what is there (up
-		 * to 64 KiB) before passing it on, so that a fast writer costs
-		 * one write to the client and one cast line per batch.
+		 * to SHELL_BATCH) before passing it on, so that a fast writer
+		 * costs one write to the client and one cast line per batch.
+		 * Not more: while a batch is passed on, the writer can refill
+		 * the terminal's buffer only as far as the batch emptied it.
 		 */
-		for (n = 0, r = 0; (size_t)n < sizeof(buf); n += r) {
-			r = read(sh->ptm, buf + n, sizeof(buf) - (size_t)n);
+		for (n = 0, r = 0; (size_t)n < SHELL_BATCH; n += r) {
+			r = read(sh->ptm, buf + n, SHELL_BATCH - (size_t)n);
 			if (r <= 0)
 				break;
 		}
