@@ -13,14 +13,12 @@
 #include "auditlog.h"
 #include "server.h"
 
-#define NS	1000000000ull
 
 uint32_t
 keys_lifetime_cap(const struct session *se, int has_lifetime, uint32_t want)
 {
-	uint64_t now = now_boot_ns(), left, cap;
+	uint64_t left = session_remaining_s(se), cap;
 
-	left = se->deadline_ns > now ? (se->deadline_ns - now) / NS : 0;
 	cap = has_lifetime ? want : se->key_ttl_s;
 	if (cap > left)
 		cap = left;

@@ -34,8 +34,6 @@
 #include "recorder.h"
 #include "server.h"
 
-#define CONTAINER_OF(p, type, member) \
-	((type *)(void *)((char *)(p) - offsetof(type, member)))
 #define MS		1000000ull
 #define FLUSH_NS	(2 * MS)	/* small writes wait this long to batch */
 #define FLUSH_BYTES	(64 * 1024)	/* ... unless this much is queued */

@@ -30,8 +30,6 @@
 #include "bq.h"
 #include "server.h"
 
-#define CONTAINER_OF(p, type, member) \
-	((type *)(void *)((char *)(p) - offsetof(type, member)))
 #define FRAME_MAX	(4 + AGENTPROTO_MAX_FRAME)
 #define OUT_HIGH	(512 * 1024)	/* stop reading while this is queued */
 #define MAX_PENDING	64

@@ -26,8 +26,6 @@
 #include "recorder.h"
 #include "server.h"
 
-#define CONTAINER_OF(p, type, member) \
-	((type *)(void *)((char *)(p) - offsetof(type, member)))
 
 struct server	*server;
 

@@ -6,6 +6,7 @@
 #define AGENTD_SERVER_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <bsd/sys/queue.h>
 #include <sys/types.h>
@@ -23,6 +24,11 @@
 #include "procinfo.h"
 
 #define SUN_PATH_MAX	108
+#define NS		1000000000ull	/* nanoseconds per second */
+
+/* The object that embeds the struct evh (or other member) p points to. */
+#define CONTAINER_OF(p, type, member) \
+	((type *)(void *)((char *)(p) - offsetof(type, member)))
 #define MAX_CTLCONNS	1024
 #define MAX_RELAYS	256	/* client connections per session */
 #define MAX_KEYS	256	/* keys tracked per session */
@@ -92,7 +98,6 @@ struct shell {
 	int			 sync_fd;	/* releases the child once logged */
 	struct bq		 to_pty;
 	struct bq		 to_out;
-	struct bq		 to_ctl;
 	struct cast		 cast;
 	bool			 recording_open;
 	bool			 cast_warned;
@@ -228,6 +233,8 @@ int	 ctl_take_over(struct ctlconn *);
 struct session *session_find(const char *id);
 /* A shell of se ended: the session may finish now. */
 void	 session_shell_gone(struct session *);
+/* Whole seconds until the session's TTL ends (0 once it has). */
+uint64_t session_remaining_s(const struct session *);
 void	 session_start(struct ctlconn *, const cJSON *req);
 void	 session_stop_request(struct ctlconn *, const cJSON *req);
 void	 session_add(struct ctlconn *, const cJSON *req);

@@ -31,9 +31,6 @@
 #include "server.h"
 #include "timefmt.h"
 
-#define CONTAINER_OF(p, type, member) \
-	((type *)(void *)((char *)(p) - offsetof(type, member)))
-#define NS		1000000000ull
 #define START_TIMEOUT_S	10
 
 static void	session_finish(struct session *);
@@ -847,7 +844,7 @@ session_stop_request(struct ctlconn *c, const cJSON *req)
 	}
 }
 
-static uint64_t
+uint64_t
 session_remaining_s(const struct session *se)
 {
 	uint64_t now = now_boot_ns();
@@ -890,22 +887,23 @@ void
 session_add(struct ctlconn *c, const cJSON *req)
 {
 	struct add_reply r;
-	uint64_t want, left;
+	uint64_t want = 0;
+	int has;
 
 	if ((r.se = active_session(c, req)) == NULL)
 		return;
-	want = r.se->key_ttl_s;
-	if (cJSON_GetObjectItemCaseSensitive(req, "lifetime_s") != NULL &&
-	    ctlmsg_get_uint(req, "lifetime_s", 1, DURATION_MAX, &want) == -1) {
+	has = cJSON_GetObjectItemCaseSensitive(req, "lifetime_s") != NULL;
+	if (has && ctlmsg_get_uint(req, "lifetime_s", 1, DURATION_MAX,
+	    &want) == -1) {
 		ctl_reply_error(c, "lifetime_s: must be a positive integer");
 		return;
 	}
-	if ((left = session_remaining_s(r.se)) == 0) {
+	/* The same cap the relay puts on the add that follows. */
+	if ((r.lifetime = keys_lifetime_cap(r.se, has, (uint32_t)want)) == 0) {
 		ctl_reply_error(c, "session %s expires in less than a second",
 		    r.se->id);
 		return;
 	}
-	r.lifetime = want < left ? want : left;
 	ctl_reply_ok(c, add_reply_fields, &r);
 }
 

@@ -35,9 +35,6 @@
 #include "recorder.h"
 #include "server.h"
 
-#define CONTAINER_OF(p, type, member) \
-	((type *)(void *)((char *)(p) - offsetof(type, member)))
-#define NS		1000000000ull
 #define DRAIN_NS	(200 * 1000000ull)	/* output after exit, see below */
 #define SHELL_MAX_ARGS	256
 #define MAX_SHELLS	64			/* per session */
@@ -303,7 +300,6 @@ shell_free(struct shell *sh)
 	ctlmsg_in_reset(&sh->ctlin);
 	bq_free(&sh->to_pty);
 	bq_free(&sh->to_out);
-	bq_free(&sh->to_ctl);
 	free(sh->recording);
 	TAILQ_REMOVE(&se->shells, sh, entry);
 	se->nshells--;
@@ -562,8 +558,7 @@ shell_update(struct shell *sh)
 		ev_mod(sh->out_fd, sh->to_out.len > 0 ? EPOLLOUT : 0,
 		    &sh->out_ev);
 	if (sh->ctl_fd != -1)
-		ev_mod(sh->ctl_fd, EPOLLIN | (sh->to_ctl.len > 0 ? EPOLLOUT : 0),
-		    &sh->ctl_ev);
+		ev_mod(sh->ctl_fd, EPOLLIN, &sh->ctl_ev);
 }
 
 /* The client's terminal is gone: stop writing to it. */
@@ -724,9 +719,6 @@ shell_ctl_cb(struct evh *h, uint32_t events)
 	cJSON *msg;
 	int r;
 
-	if ((events & EPOLLOUT) && sh->to_ctl.len > 0 &&
-	    bq_write(&sh->to_ctl, sh->ctl_fd) == -1)
-		bq_free(&sh->to_ctl);
 	while ((events & (EPOLLIN | EPOLLHUP | EPOLLERR)) &&
 	    (r = ctlmsg_read(sh->ctl_fd, &sh->ctlin)) != 0) {
 		if (r == -1) {
