@@ -38,7 +38,7 @@
 #define DRAIN_NS	(200 * 1000000ull)	/* output after exit, see below */
 #define SHELL_MAX_ARGS	256
 #define MAX_SHELLS	64			/* per session */
-#define SHELL_BATCH	(16 * 1024)		/* PTY output per pass */
+#define SHELL_READ	(16 * 1024)	/* a PTY hands out at most 4 KiB */
 
 static void	shell_update(struct shell *);
 static void	shell_finish(struct shell *);
@@ -592,8 +592,8 @@ static void
 shell_ptm_cb(struct evh *h, uint32_t events)
 {
 	struct shell *sh = CONTAINER_OF(h, struct shell, ptm_ev);
-	unsigned char buf[SHELL_BATCH];
-	ssize_t n, r, w;
+	unsigned char buf[SHELL_READ];
+	ssize_t n, w;
 
 	if (events & EPOLLOUT) {
 		if (sh->to_pty.len > 0 && bq_write(&sh->to_pty, sh->ptm) == -1)
@@ -610,19 +610,14 @@ shell_ptm_cb(struct evh *h, uint32_t events)
 	}
 	if ((events & (EPOLLIN | EPOLLHUP | EPOLLERR)) && sh->to_out.len == 0) {
 		/*
-		 * A PTY hands out at most 4 KiB a read; take what is there (up
-		 * to SHELL_BATCH) before passing it on, so that a fast writer
-		 * costs one write to the client and one cast line per batch.
-		 * Not more: while a batch is passed on, the writer can refill
-		 * the terminal's buffer only as far as the batch emptied it.
+		 * One read per readiness, never a loop until EAGAIN: when the
+		 * line discipline's buffer is empty, read(2) on a PTY master
+		 * waits for the kernel worker that fills it (n_tty_read ->
+		 * flush_work, in D state, even with O_NONBLOCK). A loop that
+		 * batched reads blocked the whole daemon on that worker once
+		 * per 4 KiB (docs/PERFORMANCE.md, "Recorded shell").
 		 */
-		for (n = 0, r = 0; (size_t)n < SHELL_BATCH; n += r) {
-			r = read(sh->ptm, buf + n, SHELL_BATCH - (size_t)n);
-			if (r <= 0)
-				break;
-		}
-		if (n == 0)
-			n = r;	/* nothing read: r says why (0, -1) */
+		n = read(sh->ptm, buf, sizeof(buf));
 		if (n > 0) {
 			sh->bytes_out += (uint64_t)n;
 			if (sh->recording_open && cast_output(&sh->cast, buf,
