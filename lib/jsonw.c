@@ -5,6 +5,9 @@
 #include <string.h>
 
 #include <sodium.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #include "jsonw.h"
 
@@ -154,6 +157,45 @@ plain8(uint64_t v)
 	    high ? 0 : 1;
 }
 
+/*
+ * Copies the bytes at the start of s (n) that go out as they are to o and
+ * returns how many. o must have room for n bytes, and for 16 when n >= 16:
+ * a block of 16 is stored whole before its first special byte is known.
+ */
+static size_t
+plain_prefix(const unsigned char *s, size_t n, char *o)
+{
+	size_t i = 0;
+	uint64_t v;
+
+#ifdef __SSE2__
+	const __m128i sp = _mm_set1_epi8(0x20), del = _mm_set1_epi8(0x7f);
+	const __m128i dq = _mm_set1_epi8('"'), bs = _mm_set1_epi8('\\');
+	__m128i b, m;
+	unsigned bits;
+
+	while (n - i >= 16) {
+		b = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
+		/* Signed compare: bytes >= 0x80 are negative, so < 0x20 too. */
+		m = _mm_or_si128(_mm_or_si128(_mm_cmplt_epi8(b, sp),
+		    _mm_cmpeq_epi8(b, del)), _mm_or_si128(_mm_cmpeq_epi8(b, dq),
+		    _mm_cmpeq_epi8(b, bs)));
+		_mm_storeu_si128((__m128i *)(void *)(o + i), b);
+		if ((bits = (unsigned)_mm_movemask_epi8(m)) != 0)
+			return i + (size_t)__builtin_ctz(bits);
+		i += 16;
+	}
+#endif
+	while (n - i >= 8) {
+		memcpy(&v, s + i, 8);
+		if (!plain8(v))
+			break;
+		memcpy(o + i, &v, 8);
+		i += 8;
+	}
+	return i;
+}
+
 void
 jsonw_escape(struct jsonw *w, const char *val, size_t len)
 {
@@ -173,17 +215,10 @@ jsonw_escape(struct jsonw *w, const char *val, size_t len)
 	}
 	o = w->buf + w->len;
 	while (i < len) {
-		/* Eight plain bytes at a time: terminal output is mostly text. */
-		while (len - i >= 8) {
-			uint64_t v;
-
-			memcpy(&v, s + i, 8);
-			if (!plain8(v))
-				break;
-			memcpy(o, &v, 8);
-			o += 8;
-			i += 8;
-		}
+		/* Plain runs in blocks: terminal output is mostly text. */
+		n = plain_prefix(s + i, len - i, o);
+		o += n;
+		i += n;
 		if (i == len)
 			break;
 		/* Printable ASCII but '"' and '\\' goes out as it is. */
