@@ -315,6 +315,27 @@ auditlog_openfile(int dirfd, const char *name, int *created)
 	return fd;
 }
 
+/*
+ * Takes the writer's exclusive lock on the log. A reader may hold a shared
+ * lock for an instant (auditctl asks whether a daemon holds the log with
+ * LOCK_SH|LOCK_NB and lets go at once): such a lock is waited out, for up to
+ * 200 ms; a daemon holds its lock for its whole life and is not. 0, or -1
+ * with errno (EWOULDBLOCK: another writer).
+ */
+static int
+auditlog_lock(int fd)
+{
+	const struct timespec step = { 0, 5 * 1000000L };
+	int i;
+
+	for (i = 0; flock(fd, LOCK_EX|LOCK_NB) == -1; i++) {
+		if (errno != EWOULDBLOCK || i == 40)
+			return -1;
+		(void)nanosleep(&step, NULL);
+	}
+	return 0;
+}
+
 struct auditlog *
 auditlog_open(int dirfd, const char *name, struct auditlog_openinfo *info,
     char **cause)
@@ -372,7 +393,7 @@ auditlog_open(int dirfd, const char *name, struct auditlog_openinfo *info,
 		    "others (want 0600)", name, (unsigned)(st.st_mode & 07777));
 		goto fail;
 	}
-	if (flock(log->fd, LOCK_EX|LOCK_NB) == -1) {
+	if (auditlog_lock(log->fd) == -1) {
 		if (errno == EWOULDBLOCK)
 			auditlog_cause(cause, "%s: locked by another agentd",
 			    name);
@@ -617,7 +638,7 @@ auditlog_reopen(struct auditlog *log, int dirfd, const char *event,
 		    "to the moved file", log->name);
 		return -1;
 	}
-	if (flock(fd, LOCK_EX|LOCK_NB) == -1) {
+	if (auditlog_lock(fd) == -1) {
 		auditlog_cause(cause, "%s: flock: %s", log->name,
 		    errno == EWOULDBLOCK ? "locked by another agentd" :
 		    strerror(errno));

@@ -165,3 +165,30 @@ PY
   "$(jq -c 'select(.event == "created")' "$WORK/gen.jsonl" | wc -l)" ] || fail "--list row count"
 [ "$("$AUDITCTL" --log "$WORK/gen.jsonl" --list --json --label alice | jq length)" -eq \
   "$(jq -c 'select(.event == "created" and .label == "alice")' "$WORK/gen.jsonl" | wc -l)" ] || fail "--label on the generated log"
+
+# --- auditctl's lock probe against a starting daemon -------------------------
+# auditctl asks whether a daemon holds the log with a shared lock it lets go
+# at once. A daemon starting in that instant waits it out; a writer that keeps
+# its lock (another daemon) is still refused, with the reason.
+stop_daemon
+# The subshells exec sleep, so $! is the process that holds the lock.
+( exec 9<"$LOG"; flock -s 9; touch "$WORK/held"; exec sleep 0.1 ) &
+fl=$!
+for _ in $(seq 200); do [ -e "$WORK/held" ] && break; sleep 0.01; done
+[ -e "$WORK/held" ] || fail "flock -s never took the log"
+"$AGENTD" start --ttl 1m --label probe >/dev/null 2>"$WORK/probe.err" ||
+	fail "a reader's brief shared lock made the start fail: $(cat "$WORK/probe.err")"
+wait "$fl"
+note "a start during a reader's shared lock (0.1 s) succeeds"
+stop_daemon
+rm -f "$WORK/held"
+( exec 9<"$LOG"; flock -x 9; touch "$WORK/held"; exec sleep 30 ) &
+fl=$!
+for _ in $(seq 200); do [ -e "$WORK/held" ] && break; sleep 0.01; done
+if "$AGENTD" start --ttl 1m --label blocked >/dev/null 2>"$WORK/blocked.err"; then
+	kill "$fl"; fail "started although another writer holds the log"
+fi
+kill "$fl"; wait "$fl" 2>/dev/null || true
+grep -q "locked by another agentd" "$WORK/blocked.err" ||
+	fail "refusal does not say why: $(cat "$WORK/blocked.err")"
+note "a writer's lasting lock: $(head -n 1 "$WORK/blocked.err")"
