@@ -696,12 +696,26 @@ shell_out_cb(struct evh *h, uint32_t events)
 	shell_update(sh);
 }
 
+/*
+ * Signals the command's process group, or the command alone while its group
+ * does not exist yet: right after fork, before the child's setsid(), the
+ * group signal fails with ESRCH and would be lost. The child unblocks
+ * signals before setsid(), so it dies of the default action even then.
+ */
+static void
+shell_signal(struct shell *sh, int sig)
+{
+	if (sh->pid <= 0 || sh->exited)
+		return;
+	if (kill(-sh->pid, sig) == -1 && errno == ESRCH)
+		(void)kill(sh->pid, sig);
+}
+
 /* Hangs the shell up as a closed terminal would: SIGHUP to its group. */
 void
 shell_hangup(struct shell *sh)
 {
-	if (sh->pid > 0 && !sh->exited)
-		(void)kill(-sh->pid, SIGHUP);
+	shell_signal(sh, SIGHUP);
 }
 
 static void
@@ -862,8 +876,7 @@ shell_kill_all(struct session *se, int sig)
 	TAILQ_FOREACH(sh, &se->shells, entry) {
 		if (sh->starter != NULL)	/* ends from the loop */
 			recorder_cancel(sh->rec, "the session ended");
-		if (sh->pid > 0 && !sh->exited)
-			(void)kill(-sh->pid, sig);
+		shell_signal(sh, sig);
 	}
 }
 
