@@ -58,6 +58,7 @@ struct recstream {
 	long			 status;	/* last HTTP status line seen */
 	char			*fail;		/* why, set from a callback */
 	bool			 paused;	/* the read callback said PAUSE */
+	bool			 take_all;	/* unpaused: send what is queued */
 	bool			 eof;		/* no more writes */
 	bool			 notify_connected;
 	bool			 notify_end;	/* UNREACHABLE or FAILED owed */
@@ -69,6 +70,7 @@ struct recstream {
 	uint64_t		 budget_ns;	/* the whole list by then */
 	uint64_t		 ack_ns;	/* V2: next ack by then */
 	uint64_t		 flush_ns;	/* unpause by then */
+	uint64_t		 since_ns;	/* buf not empty since */
 	uint64_t		 drain_ns;	/* closed: done by then */
 	struct ackscan		 scan;		/* V2: the ack stream */
 	struct attempt		*attempts;
@@ -222,6 +224,7 @@ static void
 stream_unpause(struct recstream *rs)
 {
 	rs->flush_ns = 0;
+	rs->take_all = true;
 	if (rs->paused && rs->easy != NULL && rs->state == ST_STREAMING) {
 		rs->paused = false;
 		curl_easy_pause(rs->easy, CURLPAUSE_CONT);
@@ -440,11 +443,27 @@ read_cb(char *out, size_t size, size_t nitems, void *ud)
 	}
 	if (rs->buf.len == 0)
 		return 0;	/* the end of the cast */
+	/*
+	 * curl asks again as soon as the socket takes more, which on a fast
+	 * link is after every cast line: hand it batches (FLUSH_BYTES, or
+	 * what waited FLUSH_NS), not one DATA frame per PTY read.
+	 */
+	if (!rs->take_all && !rs->eof && rs->buf.len < FLUSH_BYTES &&
+	    now_boot_ns() < rs->since_ns + FLUSH_NS) {
+		rs->paused = true;
+		if (rs->flush_ns == 0) {
+			rs->flush_ns = rs->since_ns + FLUSH_NS;
+			rearm();
+		}
+		return CURL_READFUNC_PAUSE;
+	}
 	if (n > rs->buf.len)
 		n = rs->buf.len;
 	memcpy(out, bq_data(&rs->buf), n);
 	bq_consume(&rs->buf, n);
 	rs->sent += n;
+	if (rs->buf.len == 0)
+		rs->take_all = false;
 	return n;
 }
 
@@ -723,6 +742,8 @@ recorder_write(struct recstream *rs, const void *data, size_t len)
 {
 	if (rs->state != ST_STREAMING || rs->eof)
 		return;
+	if (rs->buf.len == 0)
+		rs->since_ns = now_boot_ns();
 	if (rs->buf.len + len > RECORDER_BUFFER_MAX ||
 	    bq_append(&rs->buf, data, len) == -1) {
 		stream_fail(rs, "the recorder is too slow: %u MiB buffer full",

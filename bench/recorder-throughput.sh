@@ -76,3 +76,6 @@ printf '  %-40s %7.3f s  %6s MB/s\n' "agentd shell -- cat (+ V2 recorder)" "$r" 
 echo "  ratio remote/local throughput: $(median < "$WORK/pair.r") (median of $RUNS back-to-back pairs: $(sort -n "$WORK/pair.r" | tr '\n' ' '); target >= 0.8)"
 echo "  recorder peer (python3-h2) CPU per remote run: $(median < "$WORK/peer.cpu") s"
 echo "  uploads complete and fully acked: $ok of $RUNS; recording_failed events: $failed"
+[ "$failed" -eq 0 ] || jq -r 'select(.event == "recording_failed") |
+	"    recording_failed: \(.attempts[-1].error // "?") (\(.action))"' "$LOG"
+[ "$ok" -eq "$RUNS" ] || for f in "$WORK"/rec/up-*.json; do echo "    $(basename "$f"): $(cat "$f")"; done
