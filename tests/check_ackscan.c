@@ -10,6 +10,7 @@
 #include <check.h>
 
 #include "ackscan.h"
+#include "checkrun.h"
 
 /* xorshift64*: the same cuts on every run. */
 static uint64_t
@@ -346,13 +347,5 @@ ackscan_suite(void)
 int
 main(void)
 {
-	SRunner	*sr;
-	int	 failed;
-
-	sr = srunner_create(ackscan_suite());
-	srunner_set_fork_status(sr, CK_FORK);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? 0 : 1;
+	return check_run(ackscan_suite());
 }

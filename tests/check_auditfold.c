@@ -10,6 +10,7 @@
 #include "auditevent.h"
 #include "auditfold.h"
 #include "audithist.h"
+#include "checkrun.h"
 
 _Static_assert(sizeof(struct auditfold_row) <= 256, "a row is compact");
 
@@ -346,11 +347,5 @@ auditfold_suite(void)
 int
 main(void)
 {
-	SRunner *sr = srunner_create(auditfold_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return check_run(auditfold_suite());
 }

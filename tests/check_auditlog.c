@@ -21,6 +21,7 @@
 #include "auditlog.h"
 #include "auditread.h"
 #include "jsonw.h"
+#include "checkrun.h"
 
 #define LOGNAME		"audit.jsonl"
 #define ZEROS \
@@ -906,14 +907,7 @@ auditlog_suite(void)
 int
 main(void)
 {
-	SRunner	*sr;
-	int	 failed;
-
 	if (sodium_init() < 0)
 		return EXIT_FAILURE;
-	sr = srunner_create(auditlog_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return check_run(auditlog_suite());
 }

@@ -20,6 +20,7 @@
 #include <sodium.h>
 
 #include "bq.h"
+#include "checkrun.h"
 
 /* Never on the heap outside a queue: finding it means a queue kept it. */
 static const unsigned char secret[] = "S3CRET-0123456789-abcdefghijklmnop";
@@ -456,15 +457,7 @@ bq_suite(void)
 int
 main(void)
 {
-	SRunner	*sr;
-	int	 failed;
-
 	if (sodium_init() < 0)
 		return 1;
-	sr = srunner_create(bq_suite());
-	srunner_set_fork_status(sr, CK_FORK);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? 0 : 1;
+	return check_run(bq_suite());
 }

@@ -25,6 +25,7 @@
 #include <sodium.h>
 
 #include "cast.h"
+#include "checkrun.h"
 
 #define R	"\xef\xbf\xbd"		/* U+FFFD */
 
@@ -992,15 +993,7 @@ cast_suite(void)
 int
 main(void)
 {
-	SRunner	*sr;
-	int	 failed;
-
 	if (sodium_init() < 0)
 		return 1;
-	sr = srunner_create(cast_suite());
-	srunner_set_fork_status(sr, CK_FORK);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? 0 : 1;
+	return check_run(cast_suite());
 }

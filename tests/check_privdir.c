@@ -17,6 +17,7 @@
 #include <check.h>
 
 #include "privdir.h"
+#include "checkrun.h"
 
 #define NOBODY	65534
 
@@ -773,19 +774,14 @@ privdir_suite(void)
 int
 main(void)
 {
-	SRunner	*sr;
-	int	 failed;
+	int	rc;
 
 	strlcpy(rundir, "/tmp/check_privdir.XXXXXX", sizeof(rundir));
 	if (mkdtemp(rundir) == NULL) {
 		perror("mkdtemp");
 		return EXIT_FAILURE;
 	}
-	sr = srunner_create(privdir_suite());
-	srunner_set_fork_status(sr, CK_FORK);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
+	rc = check_run(privdir_suite());
 	nftw(rundir, rm_entry, 16, FTW_DEPTH|FTW_PHYS);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return rc;
 }

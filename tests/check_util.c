@@ -32,6 +32,7 @@
 #include "jsonw.h"
 #include "procinfo.h"
 #include "timefmt.h"
+#include "checkrun.h"
 
 static char	 basedir[64];	/* one per test case, made by the runner */
 static char	 tmpdir[96];	/* one per test, inside basedir */
@@ -1741,6 +1742,18 @@ START_TEST(test_agentproto_parse)
 }
 END_TEST
 
+/* A test case with its directory (case_setup) and one per test in it. */
+static TCase *
+util_tcase(const char *name, int timeout)
+{
+	TCase	*tc = tcase_create(name);
+
+	tcase_add_unchecked_fixture(tc, case_setup, case_teardown);
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, timeout);
+	return tc;
+}
+
 static Suite *
 util_suite(void)
 {
@@ -1749,28 +1762,19 @@ util_suite(void)
 
 	s = suite_create("util");
 
-	tc = tcase_create("duration");
-	tcase_add_unchecked_fixture(tc, case_setup, case_teardown);
-	tcase_add_checked_fixture(tc, setup, teardown);
-	tcase_set_timeout(tc, 30);
+	tc = util_tcase("duration", 30);
 	tcase_add_test(tc, test_duration_valid);
 	tcase_add_test(tc, test_duration_invalid);
 	tcase_add_test(tc, test_duration_range);
 	tcase_add_test(tc, test_duration_format);
 	suite_add_tcase(s, tc);
 
-	tc = tcase_create("ids");
-	tcase_add_unchecked_fixture(tc, case_setup, case_teardown);
-	tcase_add_checked_fixture(tc, setup, teardown);
-	tcase_set_timeout(tc, 30);
+	tc = util_tcase("ids", 30);
 	tcase_add_test(tc, test_ids_new);
 	tcase_add_test(tc, test_ids_valid);
 	suite_add_tcase(s, tc);
 
-	tc = tcase_create("jsonw");
-	tcase_add_unchecked_fixture(tc, case_setup, case_teardown);
-	tcase_add_checked_fixture(tc, setup, teardown);
-	tcase_set_timeout(tc, 30);
+	tc = util_tcase("jsonw", 30);
 	tcase_add_test(tc, test_jsonw_order);
 	tcase_add_test(tc, test_jsonw_ints);
 	tcase_add_test(tc, test_jsonw_escape);
@@ -1779,29 +1783,20 @@ util_suite(void)
 	tcase_add_test(tc, test_jsonw_large);
 	suite_add_tcase(s, tc);
 
-	tc = tcase_create("timefmt");
-	tcase_add_unchecked_fixture(tc, case_setup, case_teardown);
-	tcase_add_checked_fixture(tc, setup, teardown);
-	tcase_set_timeout(tc, 30);
+	tc = util_tcase("timefmt", 30);
 	tcase_add_test(tc, test_timefmt_format);
 	tcase_add_test(tc, test_timefmt_roundtrip);
 	tcase_add_test(tc, test_timefmt_parse);
 	suite_add_tcase(s, tc);
 
-	tc = tcase_create("procinfo");
-	tcase_add_unchecked_fixture(tc, case_setup, case_teardown);
-	tcase_add_checked_fixture(tc, setup, teardown);
-	tcase_set_timeout(tc, 30);
+	tc = util_tcase("procinfo", 30);
 	tcase_add_test(tc, test_procinfo_self);
 	tcase_add_test(tc, test_procinfo_child);
 	tcase_add_test(tc, test_procinfo_comm);
 	tcase_add_test(tc, test_procinfo_boot_id);
 	suite_add_tcase(s, tc);
 
-	tc = tcase_create("ctlmsg");
-	tcase_add_unchecked_fixture(tc, case_setup, case_teardown);
-	tcase_add_checked_fixture(tc, setup, teardown);
-	tcase_set_timeout(tc, 30);
+	tc = util_tcase("ctlmsg", 30);
 	tcase_add_test(tc, test_ctlmsg_roundtrip);
 	tcase_add_test(tc, test_ctlmsg_bytewise);
 	tcase_add_test(tc, test_ctlmsg_max);
@@ -1811,10 +1806,7 @@ util_suite(void)
 	tcase_add_test(tc, test_ctlmsg_get_uint);
 	suite_add_tcase(s, tc);
 
-	tc = tcase_create("agentproto");
-	tcase_add_unchecked_fixture(tc, case_setup, case_teardown);
-	tcase_add_checked_fixture(tc, setup, teardown);
-	tcase_set_timeout(tc, 60);
+	tc = util_tcase("agentproto", 60);
 	tcase_add_test(tc, test_agentproto_parse);
 	tcase_add_test(tc, test_agentproto_nosock);
 	tcase_add_test(tc, test_agentproto_fake);
@@ -1828,15 +1820,7 @@ util_suite(void)
 int
 main(void)
 {
-	SRunner	*sr;
-	int	 failed;
-
 	if (sodium_init() < 0)
 		return 1;
-	sr = srunner_create(util_suite());
-	srunner_set_fork_status(sr, CK_FORK);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? 0 : 1;
+	return check_run(util_suite());
 }
