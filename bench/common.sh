@@ -69,3 +69,18 @@ trap 'exit 130' INT TERM
 machine() {
 	echo "machine: nproc=$(nproc), kernel $(uname -r), $(ssh -V 2>&1)"
 }
+
+# secs CMD... -> wall seconds of one run (output to /dev/null), after a sync:
+# the previous run's dirty pages are not this run's to write.
+secs() {
+	local t0 t1
+	sync
+	t0=$(date +%s%N)
+	"$@" >/dev/null 2>&1 </dev/null
+	t1=$(date +%s%N)
+	echo "scale=4; ($t1 - $t0) / 1000000000" | bc
+}
+
+median() { sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
+
+mbs() { echo "scale=1; $SIZE_MB / $1" | bc; }	# seconds -> MB/s of SIZE_MB

@@ -27,15 +27,6 @@ trap 'kill $recpid 2>/dev/null; cleanup' EXIT
 for _ in $(seq 100); do [ -s "$WORK/port" ] && break; sleep 0.05; done
 port=$(cat "$WORK/port")
 
-secs() {	# secs CMD... -> wall seconds of one run, output to /dev/null
-	local t0 t1
-	sync	# the previous run's dirty pages are not this run's to write
-	t0=$(date +%s%N)
-	"$@" >/dev/null 2>&1 </dev/null
-	t1=$(date +%s%N)
-	echo "scale=4; ($t1 - $t0) / 1000000000" | bc
-}
-median() { sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
 run() {	# run FILE SERVE-ARGS...: one timed shell under a fresh daemon
 	local t=$1
 	shift
@@ -67,7 +58,6 @@ done
 stop_daemon
 sleep 0.5
 l=$(median < "$WORK/local.t"); r=$(median < "$WORK/remote.t")
-mbs() { echo "scale=1; $SIZE_MB / $1" | bc; }
 ok=$(cat "$WORK"/rec/up-*.json 2>/dev/null | jq -s 'map(select(.end == "complete" and .acked == .bytes)) | length')
 failed=$(jq -c 'select(.event == "recording_failed")' "$LOG" | wc -l)
 echo "output: $SIZE_MB MB of text; runs: $RUNS pairs, medians"

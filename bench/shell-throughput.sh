@@ -22,15 +22,6 @@ yes 'The quick brown fox jumps over the lazy dog, 0123456789 times.' |
 eval "$("$AGENTD" start --ttl 2h --label bench-shell)" >/dev/null
 rec=$AGENTD_DIR/recordings/$AGENTD_SESSION
 
-secs() {	# secs CMD... -> wall seconds of one run, output to /dev/null
-	local t0 t1
-	sync	# the previous run's dirty pages are not this run's to write
-	t0=$(date +%s%N)
-	"$@" >/dev/null 2>&1 </dev/null
-	t1=$(date +%s%N)
-	echo "scale=4; ($t1 - $t0) / 1000000000" | bc
-}
-median() { sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
 
 : > "$WORK/agentd.t"; : > "$WORK/script.t"; : > "$WORK/asciinema.t"; : > "$WORK/pair.r"
 for i in $(seq "$RUNS"); do
@@ -49,7 +40,6 @@ for i in $(seq "$RUNS"); do
 	fi
 done
 a=$(median < "$WORK/agentd.t"); s=$(median < "$WORK/script.t")
-mbs() { echo "scale=1; $SIZE_MB / $1" | bc; }
 cast=$(ls -S "$rec" | head -n 1)
 size=$(stat -c %s "$rec/$cast")
 echo "output: $SIZE_MB MB of text; runs: $RUNS each, medians"
