@@ -220,6 +220,16 @@ stream_free(struct recstream *rs)
 	free(rs);
 }
 
+/* A small batch goes to curl FLUSH_NS after its first byte came. */
+static void
+flush_later(struct recstream *rs)
+{
+	if (rs->flush_ns == 0) {
+		rs->flush_ns = rs->since_ns + FLUSH_NS;
+		rearm();
+	}
+}
+
 static void
 stream_unpause(struct recstream *rs)
 {
@@ -451,10 +461,7 @@ read_cb(char *out, size_t size, size_t nitems, void *ud)
 	if (!rs->take_all && !rs->eof && rs->buf.len < FLUSH_BYTES &&
 	    now_boot_ns() < rs->since_ns + FLUSH_NS) {
 		rs->paused = true;
-		if (rs->flush_ns == 0) {
-			rs->flush_ns = rs->since_ns + FLUSH_NS;
-			rearm();
-		}
+		flush_later(rs);
 		return CURL_READFUNC_PAUSE;
 	}
 	if (n > rs->buf.len)
@@ -756,10 +763,8 @@ recorder_write(struct recstream *rs, const void *data, size_t len)
 		return;
 	if (rs->buf.len >= FLUSH_BYTES)
 		stream_unpause(rs);
-	else if (rs->flush_ns == 0) {
-		rs->flush_ns = now_boot_ns() + FLUSH_NS;
-		rearm();
-	}
+	else
+		flush_later(rs);
 }
 
 void
