@@ -11,7 +11,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -33,14 +32,6 @@ static char	 basedir[64];	/* one per test case, made by the runner */
 static char	 tmpdir[96];	/* one per test, inside basedir */
 static int	 dirfd_ = -1;
 
-static int
-rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
 
 /* A failed assertion ends the test process with _exit: the runner removes
  * the case's directory, with whatever a failed test left, after the case. */
@@ -58,7 +49,7 @@ static void
 case_teardown(void)
 {
 	if (basedir[0] != '\0')
-		nftw(basedir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+		check_rmtree(basedir);
 	basedir[0] = '\0';
 }
 
@@ -79,7 +70,7 @@ teardown(void)
 		close(dirfd_);
 	dirfd_ = -1;
 	if (tmpdir[0] != '\0')
-		nftw(tmpdir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+		check_rmtree(tmpdir);
 	tmpdir[0] = '\0';
 }
 

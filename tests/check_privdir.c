@@ -6,7 +6,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,15 +25,6 @@ static char	base[64];	/* short: every path built from it fits */
 static int	basefd = -1;
 static char	*cause;
 
-static int
-rm_entry(const char *path, const struct stat *sb, int type, struct FTW *ftw)
-{
-	(void)sb;
-	(void)type;
-	(void)ftw;
-	remove(path);
-	return 0;
-}
 
 static void
 setup(void)
@@ -56,7 +46,7 @@ teardown(void)
 		close(basefd);
 	basefd = -1;
 	if (base[0] != '\0')
-		nftw(base, rm_entry, 16, FTW_DEPTH|FTW_PHYS);
+		check_rmtree(base);
 	base[0] = '\0';
 }
 
@@ -782,6 +772,6 @@ main(void)
 		return EXIT_FAILURE;
 	}
 	rc = check_run(privdir_suite());
-	nftw(rundir, rm_entry, 16, FTW_DEPTH|FTW_PHYS);
+	check_rmtree(rundir);
 	return rc;
 }

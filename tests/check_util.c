@@ -11,7 +11,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <inttypes.h>
 #include <poll.h>
 #include <signal.h>
@@ -39,14 +38,6 @@ static char	 tmpdir[96];	/* one per test, inside basedir */
 static pid_t	 agent_pid = -1;
 static int	 agent_out = -1;
 
-static int
-rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
 
 static void
 cleanup(void)
@@ -61,7 +52,7 @@ cleanup(void)
 		agent_out = -1;
 	}
 	if (tmpdir[0] != '\0') {
-		nftw(tmpdir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+		check_rmtree(tmpdir);
 		tmpdir[0] = '\0';
 	}
 }
@@ -86,7 +77,7 @@ static void
 case_teardown(void)
 {
 	if (basedir[0] != '\0')
-		nftw(basedir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+		check_rmtree(basedir);
 	basedir[0] = '\0';
 }
 
