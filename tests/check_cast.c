@@ -25,6 +25,7 @@
 
 #include "cast.h"
 #include "checkrun.h"
+#include "refutf8.h"
 
 #define R	"\xef\xbf\xbd"		/* U+FFFD */
 
@@ -84,81 +85,15 @@ rnd(uint64_t *s)
 	return *s * 2685821657736338717ULL;
 }
 
-/* ------------------------------------------------------------- reference */
-
-/*
- * The reference decoder, written from Unicode table 3-7: for each lead byte
- * the length of its sequence and the range allowed for the second byte.
- * Appends to out (room for 3 * n bytes) and returns the length written.
- */
-static size_t
-ref_decode(const unsigned char *s, size_t n, unsigned char *out)
-{
-	size_t i = 0, o = 0, need, k;
-	unsigned char c, lo, hi;
-
-	while (i < n) {
-		c = s[i];
-		lo = 0x80;
-		hi = 0xbf;
-		if (c <= 0x7f)
-			need = 1;
-		else if (c >= 0xc2 && c <= 0xdf)
-			need = 2;
-		else if (c == 0xe0) {
-			need = 3;
-			lo = 0xa0;
-		} else if ((c >= 0xe1 && c <= 0xec) || c == 0xee || c == 0xef)
-			need = 3;
-		else if (c == 0xed) {
-			need = 3;
-			hi = 0x9f;
-		} else if (c == 0xf0) {
-			need = 4;
-			lo = 0x90;
-		} else if (c >= 0xf1 && c <= 0xf3)
-			need = 4;
-		else if (c == 0xf4) {
-			need = 4;
-			hi = 0x8f;
-		} else
-			need = 0;	/* never a lead byte */
-		if (need == 0) {
-			memcpy(out + o, R, 3);
-			o += 3;
-			i++;
-			continue;
-		}
-		/* k: how many bytes of the sequence are there and fit. */
-		for (k = 1; k < need && i + k < n; k++) {
-			if (s[i + k] < lo || s[i + k] > hi)
-				break;
-			lo = 0x80;
-			hi = 0xbf;
-		}
-		if (k == need) {
-			memcpy(out + o, s + i, need);
-			o += need;
-		} else {
-			memcpy(out + o, R, 3);
-			o += 3;
-		}
-		i += k;
-	}
-	return o;
-}
-
 static int
 utf8_valid(const unsigned char *s, size_t n)
 {
 	unsigned char *tmp;
-	size_t m;
 	int ok;
 
 	tmp = malloc(3 * n + 1);
 	ck_assert_ptr_nonnull(tmp);
-	m = ref_decode(s, n, tmp);
-	ok = m == n && memcmp(tmp, s, n) == 0;
+	ok = ref_is_utf8(s, n, tmp);
 	free(tmp);
 	return ok;
 }

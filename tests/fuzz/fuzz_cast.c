@@ -17,6 +17,7 @@
 #include <cJSON.h>
 
 #include "cast.h"
+#include "../refutf8.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -45,52 +46,6 @@ make_dir(void)
 	if ((dfd = open(dirpath, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
 		abort();
 	atexit(rmdir_at_exit);
-}
-
-/* Unicode table 3-7, maximal subparts: out needs 3 * n bytes. */
-static size_t
-ref_decode(const unsigned char *s, size_t n, unsigned char *out)
-{
-	size_t i = 0, o = 0, need, k;
-	unsigned char c, lo, hi;
-
-	while (i < n) {
-		c = s[i];
-		lo = 0x80;
-		hi = 0xbf;
-		if (c <= 0x7f)
-			need = 1;
-		else if (c >= 0xc2 && c <= 0xdf)
-			need = 2;
-		else if (c >= 0xe0 && c <= 0xef) {
-			need = 3;
-			if (c == 0xe0)
-				lo = 0xa0;
-			else if (c == 0xed)
-				hi = 0x9f;
-		} else if (c >= 0xf0 && c <= 0xf4) {
-			need = 4;
-			if (c == 0xf0)
-				lo = 0x90;
-			else if (c == 0xf4)
-				hi = 0x8f;
-		} else
-			need = 0;
-		for (k = 1; k < need && i + k < n && s[i + k] >= lo &&
-		    s[i + k] <= hi; k++) {
-			lo = 0x80;
-			hi = 0xbf;
-		}
-		if (need != 0 && k == need) {
-			memcpy(out + o, s + i, need);
-			o += need;
-		} else {
-			memcpy(out + o, "\xef\xbf\xbd", 3);
-			o += 3;
-		}
-		i += need == 0 ? 1 : k;
-	}
-	return o;
 }
 
 static int
@@ -151,11 +106,6 @@ unescape_o(const char *line, size_t len, unsigned char *out, size_t o)
 	return o;
 }
 
-static int
-is_utf8(const unsigned char *s, size_t n, unsigned char *tmp)
-{
-	return ref_decode(s, n, tmp) == n && memcmp(tmp, s, n) == 0;
-}
 
 /* Checks one event line; appends an "o" line's data to got. */
 static void
@@ -188,7 +138,7 @@ check_line(char *line, size_t len, unsigned char *got, size_t *glen,
 	    memcmp(val->valuestring, got + *glen, nul - *glen) != 0)
 		abort();
 	/* Each line is valid UTF-8 on its own: no split character. */
-	if (!is_utf8(got + *glen, o - *glen, tmp))
+	if (!ref_is_utf8(got + *glen, o - *glen, tmp))
 		abort();
 	*glen = o;
 	cJSON_Delete(v);
