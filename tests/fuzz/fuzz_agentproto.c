@@ -27,8 +27,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	case AGENTPROTO_ADD_IDENTITY:
 	case AGENTPROTO_ADD_ID_CONSTRAINED:
 		if (agentproto_parse_add(data + 1, size - 1, &add, &why) == 0) {
-			if (agentproto_add_with_lifetime(data + 1, size - 1, &add,
-			    60, &frame, &flen) == 0) {
+			if (agentproto_with_lifetime(
+			    AGENTPROTO_ADD_ID_CONSTRAINED, data + 1, size - 1,
+			    add.constraints_off, 60, &frame, &flen) == 0) {
 				struct agentproto_add again;
 				/* The rewrite must parse, with the new lifetime. */
 				if (agentproto_parse_add(frame + 5, flen - 5, &again,
