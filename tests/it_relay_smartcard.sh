@@ -1,0 +1,71 @@
+# Smartcard keys (ssh-add -s/-e, PKCS#11) through the relay, with a SoftHSM
+# token: one key_loaded per identity the card brought in, with its provider
+# and a lifetime capped to the session; key_removed on -e and at session end;
+# the PIN appears nowhere.
+. "$(dirname "$0")/lib.sh"
+
+MODULE=/usr/lib/softhsm/libsofthsm2.so
+for t in softhsm2-util pkcs11-tool; do
+	command -v $t >/dev/null || { note "no $t (apt-get install softhsm2 opensc): skipped"; exit 0; }
+done
+[ -e "$MODULE" ] || { note "no $MODULE: skipped"; exit 0; }
+
+# A private token store: SoftHSM reads $HOME/.config/softhsm2/softhsm2.conf,
+# and the daemon hands HOME on to ssh-agent and its PKCS#11 helper.
+HOME=$WORK/home
+export HOME
+mkdir -p "$HOME/.config/softhsm2" "$WORK/tokens"
+cat > "$HOME/.config/softhsm2/softhsm2.conf" <<CONF
+directories.tokendir = $WORK/tokens/
+objectstore.backend = file
+log.level = ERROR
+CONF
+PIN="pin-$(od -An -N8 -tx8 /dev/urandom | tr -d ' ')"
+softhsm2-util --init-token --free --label t --pin "$PIN" --so-pin 5678abcd >/dev/null ||
+	fail "softhsm2-util --init-token"
+pkcs11-tool --module "$MODULE" --login --pin "$PIN" --keypairgen --key-type EC:prime256v1 \
+	--id 01 --label ec >/dev/null 2>&1 || fail "pkcs11-tool --keypairgen EC"
+pkcs11-tool --module "$MODULE" --login --pin "$PIN" --keypairgen --key-type rsa:2048 \
+	--id 02 --label rsa >/dev/null 2>&1 || fail "pkcs11-tool --keypairgen RSA"
+ssh-keygen -D "$MODULE" > "$WORK/card.pub" 2>/dev/null || fail "ssh-keygen -D"
+[ "$(wc -l < "$WORK/card.pub")" -eq 2 ] || fail "token does not hold 2 keys: $(cat "$WORK/card.pub")"
+fps=$(ssh-keygen -lf "$WORK/card.pub" | awk '{ print $2 }' | sort)
+
+printf '#!/bin/sh\necho %s\n' "$PIN" > "$WORK/askpass"
+chmod 700 "$WORK/askpass"
+card() { SSH_ASKPASS=$WORK/askpass SSH_ASKPASS_REQUIRE=force DISPLAY=:0 setsid -w ssh-add "$@" </dev/null; }
+
+eval "$("$AGENTD" start --ttl 10m --label card)" >/dev/null
+UP=$AGENTD_DIR/run/sessions/$AGENTD_SESSION/upstream/agent.sock
+card -t 99999 -s "$MODULE" >"$WORK/add.out" 2>&1 || fail "ssh-add -s: $(cat "$WORK/add.out")"
+logged=$(jq -r 'select(.event == "key_loaded") | .fingerprint' "$LOG" | sort)
+[ "$logged" = "$fps" ] || fail "key_loaded for $(echo $logged), want the card's $(echo $fps)"
+has_event '.event == "key_loaded"' ".provider == \"$MODULE\" and .lifetime_s > 590 and .lifetime_s <= 600" ||
+	fail "card key_loaded lacks provider or a capped lifetime: $(jq -c 'select(.event == "key_loaded")' "$LOG")"
+[ "$("$AGENTD" status --json | jq '.[0].keys_held // .[0].keys_loaded')" = 2 ] || fail "status does not count the 2 card keys"
+[ "$(ssh-add -l | wc -l)" -eq 2 ] || fail "ssh-add -l: $(ssh-add -l)"
+
+# A signature with a card key is a key_used like any other.
+head -n 1 "$WORK/card.pub" > "$WORK/one.pub"
+echo data > "$WORK/msg"
+ssh-keygen -Y sign -f "$WORK/one.pub" -n file "$WORK/msg" >/dev/null 2>&1 || fail "sign with a card key"
+fp1=$(ssh-keygen -lf "$WORK/one.pub" | awk '{ print $2 }')
+has_event ".event == \"key_used\" and .fingerprint == \"$fp1\"" '.ok == true' || fail "no key_used for the card key"
+
+# A file key beside the card: -e removes only the card's keys.
+newkey f ed25519
+ssh-add "$WORK/f" 2>/dev/null || fail "ssh-add f"
+card -e "$MODULE" >/dev/null 2>&1 || fail "ssh-add -e"
+removed=$(jq -r 'select(.event == "key_removed" and .reason == "requested") | .fingerprint' "$LOG" | sort)
+[ "$removed" = "$fps" ] || fail "key_removed after -e: $(echo $removed), want $(echo $fps)"
+[ "$(SSH_AUTH_SOCK=$UP ssh-add -l | wc -l)" -eq 1 ] || fail "the agent should hold only f after -e"
+
+# Added again without -t: still capped; the session's end removes them.
+card -s "$MODULE" >/dev/null 2>&1 || fail "ssh-add -s again"
+[ "$(count_events '.event == "key_loaded" and .provider != null')" -eq 4 ] || fail "second -s not logged"
+has_event '.event == "key_loaded" and .provider != null' '.lifetime_s <= 600' || fail "uncapped card lifetime"
+"$AGENTD" stop >/dev/null
+[ "$(count_events '.event == "key_removed" and .reason == "session_end"')" -eq 3 ] ||
+	fail "want key_removed/session_end for 2 card keys and f"
+! grep -rqF -- "$PIN" "$AGENTD_DIR" || fail "the PIN reached AGENTD_DIR"
+verify_chain >/dev/null
