@@ -94,6 +94,9 @@ has_event '.event == "key_used"' '.dest_hostkey == null and .forwarded == null a
 ssh-add -t 300 "$WORK/k2" 2>/dev/null || fail "ssh-add -t"
 ssh-add -c "$WORK/k" 2>/dev/null || fail "ssh-add -c"
 has_event '.event == "key_loaded" and .confirm == true' '.lifetime_s <= 600' || fail "ssh-add -c not logged"
+newkey hk ed25519
+echo "h1 $(cut -d' ' -f1,2 "$WORK/hk.pub")" > "$WORK/known_hosts"
+ssh-add -H "$WORK/known_hosts" -h h1 "$WORK/k2" 2>/dev/null || fail "ssh-add -h (restrict-destination)"
 [ "$(ssh-add -l | wc -l)" -eq 2 ] || fail "ssh-add -l: $(ssh-add -l)"
 [ "$(ssh-add -L | wc -l)" -eq 2 ] || fail "ssh-add -L"
 ssh-add -d "$WORK/k2" 2>/dev/null || fail "ssh-add -d"
