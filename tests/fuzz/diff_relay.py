@@ -225,18 +225,15 @@ class Run:
             self.env.pop(k, None)
         self.log = os.path.join(self.dir, "audit.jsonl")
         self.logpos = 0
+        self.expiry = {}          # fingerprint -> when its lifetime ends
         self.n = {"refused": 0, "forwarded": 0}
 
     # -- set-up ---------------------------------------------------------------
     def start(self):
-        out = subprocess.run([self.agentd, "start", "--ttl", "10m", "--label", "diff", "-s"],
+        out = subprocess.run([self.agentd, "start", "--ttl", "10m", "--label", "diff", "--json"],
                              env=self.env, capture_output=True, text=True, check=True).stdout
-        for part in out.replace("\n", ";").split(";"):
-            part = part.strip()
-            if part.startswith("SSH_AUTH_SOCK="):
-                self.sock = part.split("=", 1)[1].strip("'\"")
-            if part.startswith("AGENTD_SESSION="):
-                self.session = part.split("=", 1)[1].strip("'\"")
+        started = json.loads(out)
+        self.sock, self.session = started["socket"], started["session"]
         self.env["SSH_AUTH_SOCK"] = self.sock
         up = os.path.join(os.path.dirname(self.sock), "upstream")
         self.real = os.path.join(up, "real.sock")
@@ -271,12 +268,38 @@ class Run:
 
     # -- observations ---------------------------------------------------------
     def new_events(self):
+        """Log lines since the last call, without the daemon's own expiry
+        events (keys whose lifetime ran out, not anything a frame did)."""
         with open(self.log, "rb") as f:
             f.seek(self.logpos)
             data = f.read()
         end = data.rfind(b"\n") + 1
         self.logpos += end
-        return [json.loads(x) for x in data[:end].splitlines()]
+        evs = [json.loads(x) for x in data[:end].splitlines()]
+        for e in evs:
+            if e["event"] == "key_loaded":
+                self.expiry[e["fingerprint"]] = time.monotonic() + e["lifetime_s"]
+        return [e for e in evs if not (e["event"] == "key_removed" and e["reason"] == "expired")]
+
+    def idents_changed(self, before, after):
+        """Why the agent's identities differ in a way no refused frame may
+        cause, or None: nothing added, and nothing gone but keys whose
+        lifetime ran out (the agent expires them on its own)."""
+        def blobs(r):
+            n, pos, out = struct.unpack(">I", r[1:5])[0], 5, set()
+            for _ in range(n):
+                blob, pos = get_string(r, pos)
+                _, pos = get_string(r, pos)
+                out.add(blob)
+            return out
+        b, a = blobs(before), blobs(after)
+        if a - b:
+            return "refused, yet the agent holds a new identity"
+        for blob in b - a:
+            fp = plain_fp(blob)
+            if fp is not None and self.expiry.get(fp, float("inf")) > time.monotonic() + 2:
+                return "refused, yet the agent lost %s" % fp
+        return None
 
     def idents(self):
         c = socket.socket(socket.AF_UNIX)
@@ -318,8 +341,8 @@ class Run:
                 why = "the agent saw nothing, yet the reply was %r" % r1[:1]
             elif evs:
                 why = "refused, yet logged %s" % [e["event"] for e in evs]
-            elif self.idents() != before:
-                why = "refused, yet the agent's identities changed"
+            else:
+                why = self.idents_changed(before, self.idents())
         elif len(seen) == 2:
             self.n["forwarded"] += 1
             why = self.forwarded(body, seen[0], r1, evs)
