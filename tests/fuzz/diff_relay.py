@@ -482,6 +482,13 @@ def main():
                                                      run.n["forwarded"]))
     finally:
         run.stop()
+        try:
+            dlog = open(os.path.join(run.dir, "agentd.log"), errors="replace").read()
+        except OSError:
+            dlog = ""
+        if "Sanitizer" in dlog or "runtime error:" in dlog:
+            print("diff_relay: sanitizer report from the daemon:\n" + dlog[-3000:], file=sys.stderr)
+            rc = 1
         if rc == 0:
             r = subprocess.run([sys.executable, os.path.join(os.path.dirname(__file__), "..",
                                 "verify_chain.py"), run.log], capture_output=True, text=True)
