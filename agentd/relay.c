@@ -91,6 +91,7 @@ struct relay {
 	bool			 client_eof;
 	bool			 barrier;	/* a smartcard request is being
 						   audited: later requests wait */
+	uint64_t		 refused;	/* requests answered FAILURE */
 	struct agentproto_hop	 hops[AGENTPROTO_MAX_HOPS];
 	size_t			 nhops;
 	size_t			 binds_pending;
@@ -126,6 +127,10 @@ relay_free(struct relay *r)
 	struct session *se = r->se;
 	size_t i;
 
+	if (r->refused > 1)
+		log_warn("session %s: refused %llu more requests from pid %ld",
+		    se->id, (unsigned long long)(r->refused - 1),
+		    (long)r->client_pid);
 	ev_del(r->client.fd);
 	ev_del(r->agent.fd);
 	close(r->client.fd);
@@ -273,8 +278,11 @@ relay_request(struct relay *r, const unsigned char *frame, size_t flen)
 
 	if (agentproto_parse_request(frame + 4, flen - 4, &req, &why) == -1) {
 		/* Fail closed: what we cannot read, we do not let through. */
-		log_warn("session %s: refused a request of type %u from pid "
-		    "%ld: %s", r->se->id, frame[4], (long)r->client_pid, why);
+		/* One line per connection: a client cannot flood agentd.log. */
+		if (r->refused++ == 0)
+			log_warn("session %s: refused a request of type %u from "
+			    "pid %ld: %s", r->se->id, frame[4],
+			    (long)r->client_pid, why);
 		return relay_fail(r);
 	}
 	switch (req.kind) {
