@@ -28,12 +28,23 @@ SSH_AUTH_SOCK=$UP ssh-add -l | grep -qF "$fp" || fail "the agent lost k: the rem
 n=$("$AGENTD" status --json | jq '.[0].keys_held // .[0].keys_loaded')
 [ "$n" = 1 ] || fail "status counts $n keys, want 1"
 
+# A session-bind the agent accepts needs the host key's signature over the
+# session id: a bare ssh-agent holding a throw-away host key makes it.
+newkey host ed25519
+ssh-agent -D -a "$WORK/bare.sock" >/dev/null 2>&1 &
+bare=$!
+EXTRA_PIDS="$EXTRA_PIDS $bare"
+for i in $(seq 200); do [ -S "$WORK/bare.sock" ] && break; sleep 0.05; done
+SSH_AUTH_SOCK=$WORK/bare.sock ssh-add "$WORK/host" 2>/dev/null || fail "bare ssh-agent did not start"
+hostfp=$(ssh-keygen -lf "$WORK/host.pub" | awk '{ print $2 }')
+
 # Frames the relay must refuse, each on a fresh connection, with what the
 # agent itself holds compared before and after (the upstream socket).
-python3 - "$SSH_AUTH_SOCK" "$UP" "$WORK/k.pub" <<'PY' || fail "a non-allowlisted frame was not refused"
+python3 - "$SSH_AUTH_SOCK" "$UP" "$WORK/k.pub" "$WORK/bare.sock" "$WORK/host.pub" <<'PY' || fail "a non-allowlisted frame was not refused"
 import base64, socket, struct, sys
-relay, up, pub = sys.argv[1:]
+relay, up, pub, bare, hostpub = sys.argv[1:]
 blob = base64.b64decode(open(pub).read().split()[1])
+hostblob = base64.b64decode(open(hostpub).read().split()[1])
 def s(b): return struct.pack(">I", len(b)) + b
 def ask(path, body):
     c = socket.socket(socket.AF_UNIX); c.settimeout(5); c.connect(path)
@@ -42,8 +53,10 @@ def ask(path, body):
     while len(d) < n: d += c.recv(n - len(d))
     c.close(); return d
 def idents(): return ask(up, b"\x0b")
-sig = s(b"ssh-ed25519") + s(b"\x01" * 64)
-bind = b"\x1b" + s(b"session-bind@openssh.com") + s(blob) + s(b"\x02" * 32) + s(s(b"ssh-ed25519") + s(b"\x01" * 64)) + b"\x00"
+sid = bytes(range(32))
+hostsig = ask(bare, b"\x0d" + s(hostblob) + s(sid) + b"\x00\x00\x00\x00")
+assert hostsig[0] == 14, "the bare agent did not sign the session id"
+bind = b"\x1b" + s(b"session-bind@openssh.com") + s(hostblob) + s(sid) + hostsig[1:] + b"\x00"
 bad = {
     "unknown type 200": b"\xc8",
     "unknown type 1 (ssh1)": b"\x01",
@@ -78,16 +91,30 @@ for name, body in bad.items():
 # A bind with one extra byte did not bind the connection: a later sign on it
 # is a local use (forwarded null), not "bound to nothing".
 c = socket.socket(socket.AF_UNIX); c.settimeout(5); c.connect(relay)
+replies = []
 for body in (bind + b"\x00", b"\x0d" + s(blob) + s(b"data") + b"\x00\x00\x00\x00"):
     c.sendall(struct.pack(">I", len(body)) + body)
     h = c.recv(4); n = struct.unpack(">I", h)[0]; d = b""
     while len(d) < n: d += c.recv(n - len(d))
-    print(d[0])
+    replies.append(d[0])
+assert replies == [5, 14], "bind+1 byte then sign: replies %r, want [5, 14]" % replies
+c.close()
+# The same bind without the extra byte is forwarded and accepted: a hop.
+c = socket.socket(socket.AF_UNIX); c.settimeout(5); c.connect(relay)
+replies = []
+for body in (bind, b"\x0d" + s(blob) + s(b"more") + b"\x00\x00\x00\x00"):
+    c.sendall(struct.pack(">I", len(body)) + body)
+    h = c.recv(4); n = struct.unpack(">I", h)[0]; d = b""
+    while len(d) < n: d += c.recv(n - len(d))
+    replies.append(d[0])
+assert replies == [6, 14], "bind then sign: replies %r, want [6, 14]" % replies
 PY
-wait_event '.event == "key_used"' 5
-has_event '.event == "key_used"' '.dest_hostkey == null and .forwarded == null and .hops == [] and .ok == true' ||
-	fail "a malformed session-bind left a trace in key_used: $(jq -c 'select(.event == "key_used")' "$LOG")"
-[ "$(count_events '.event == "key_used"')" -eq 1 ] || fail "more than one key_used"
+kill "$bare"; wait "$bare" 2>/dev/null || true
+[ "$(count_events '.event == "key_used"')" -eq 2 ] || fail "want 2 key_used: $(jq -c 'select(.event == "key_used")' "$LOG")"
+jq -se '[.[] | select(.event == "key_used")][0] | .dest_hostkey == null and .forwarded == null and .hops == [] and .ok == true' "$LOG" >/dev/null ||
+	fail "a session-bind with an extra byte left a trace in key_used: $(jq -c 'select(.event == "key_used")' "$LOG")"
+jq -se "[.[] | select(.event == \"key_used\")][1] | .dest_hostkey == \"$hostfp\" and .forwarded == false and .hops == [{\"hostkey\": \"$hostfp\", \"forwarding\": false}]" "$LOG" >/dev/null ||
+	fail "a well-formed session-bind is not the key_used's hop: $(jq -c 'select(.event == "key_used")' "$LOG")"
 
 # Everything real clients send still works: add (plain, -t, -c), -l, -L, -d,
 # -D (19 then legacy 9), lock/unlock.
