@@ -60,8 +60,28 @@ removed=$(jq -r 'select(.event == "key_removed" and .reason == "requested") | .f
 [ "$removed" = "$fps" ] || fail "key_removed after -e: $(echo $removed), want $(echo $fps)"
 [ "$(SSH_AUTH_SOCK=$UP ssh-add -l | wc -l)" -eq 1 ] || fail "the agent should hold only f after -e"
 
-# Added again without -t: still capped; the session's end removes them.
-card -s "$MODULE" >/dev/null 2>&1 || fail "ssh-add -s again"
+# Added again without -t (a plain 20), pipelined with a list on one
+# connection: the list's answer waits until the card's keys are logged and
+# comes after SUCCESS; a bogus provider's FAILURE lets the next one through.
+PIN=$PIN python3 - "$SSH_AUTH_SOCK" "$MODULE" <<'PY' || fail "pipelined smartcard requests"
+import os, socket, struct, sys
+def s(b): return struct.pack(">I", len(b)) + b
+def f(b): return struct.pack(">I", len(b)) + b
+c = socket.socket(socket.AF_UNIX); c.settimeout(20); c.connect(sys.argv[1])
+def reply():
+    h = b""
+    while len(h) < 4: h += c.recv(4 - len(h))
+    n = struct.unpack(">I", h)[0]; d = b""
+    while len(d) < n: d += c.recv(n - len(d))
+    return d
+c.sendall(f(b"\x14" + s(b"/nonexistent/p11.so") + s(b"0000")) + f(b"\x0b") +
+          f(b"\x14" + s(sys.argv[2].encode()) + s(os.environ["PIN"].encode())) + f(b"\x0b"))
+r = [reply() for _ in range(4)]
+assert r[0] == b"\x05", "bogus provider: %r" % r[0][:1]
+assert r[1][0] == 12 and struct.unpack(">I", r[1][1:5])[0] == 1, "list before the add: %r" % r[1][:5]
+assert r[2] == b"\x06", "card add: %r" % r[2][:1]
+assert r[3][0] == 12 and struct.unpack(">I", r[3][1:5])[0] == 3, "list after the add: %r" % r[3][:5]
+PY
 [ "$(count_events '.event == "key_loaded" and .provider != null')" -eq 4 ] || fail "second -s not logged"
 has_event '.event == "key_loaded" and .provider != null' '.lifetime_s <= 600' || fail "uncapped card lifetime"
 "$AGENTD" stop >/dev/null
