@@ -1,6 +1,6 @@
-/* agentproto: the ssh-agent protocol (draft-ietf-sshm-ssh-agent, OpenSSH
- * PROTOCOL.agent): just enough to ask the agent which keys it holds and to
- * name them the way ssh-keygen -l does. */
+/* agentproto: the ssh-agent protocol (RFC 9987, OpenSSH PROTOCOL.agent):
+ * the relay's allowlist of requests, each parsed exactly; enough to name keys
+ * the way ssh-keygen -l does; and asking an agent which keys it holds. */
 #ifndef AGENTD_AGENTPROTO_H
 #define AGENTD_AGENTPROTO_H
 
