@@ -102,8 +102,11 @@ struct shell {
 	bool			 recording_open;
 	bool			 cast_warned;
 	char			*recording;
-	unsigned		 cols;
+	unsigned		 cols;		/* applied and recorded */
 	unsigned		 rows;
+	unsigned		 want_cols;	/* last asked for */
+	unsigned		 want_rows;
+	uint64_t		 resize_ns;	/* next resize allowed */
 	uint64_t		 bytes_out;
 	bool			 logged;	/* shell_started is durable */
 	bool			 in_eof;

@@ -39,6 +39,8 @@
 #define SHELL_MAX_ARGS	256
 #define MAX_SHELLS	64			/* per session */
 #define SHELL_READ	(16 * 1024)	/* a PTY hands out at most 4 KiB */
+#define CTL_BATCH	16		/* control frames per wake-up */
+#define RESIZE_GAP_NS	(100 * 1000000ull)	/* at most 10 resizes/s */
 
 static void	shell_update(struct shell *);
 static void	shell_finish(struct shell *);
@@ -464,8 +466,8 @@ shell_start(struct ctlconn *c, const cJSON *req)
 	sh->in_fd = c->in.fds[0];
 	sh->out_fd = c->in.fds[1];
 	c->in.nfds = 0;		/* the fds are the shell's now */
-	sh->cols = (unsigned)cols;
-	sh->rows = (unsigned)rows;
+	sh->cols = sh->want_cols = (unsigned)cols;
+	sh->rows = sh->want_rows = (unsigned)rows;
 	sh->n = ++se->shells_started;
 	TAILQ_INSERT_TAIL(&se->shells, sh, entry);
 	se->nshells++;
@@ -718,17 +720,46 @@ shell_hangup(struct shell *sh)
 	shell_signal(sh, SIGHUP);
 }
 
+/*
+ * Applies the last size asked for, if it differs from the one in force: the
+ * terminal's (the kernel sends SIGWINCH to the foreground group) and an "r"
+ * line. At most one per RESIZE_GAP_NS: a client resizing in a loop gets the
+ * sizes in between dropped, never the last one (shell_deadlines applies it).
+ */
+static void
+shell_apply_resize(struct shell *sh, uint64_t now)
+{
+	struct winsize ws;
+
+	if (sh->want_cols == sh->cols && sh->want_rows == sh->rows)
+		return;
+	if (now < sh->resize_ns)
+		return;		/* shell_deadlines comes back for it */
+	sh->cols = sh->want_cols;
+	sh->rows = sh->want_rows;
+	sh->resize_ns = now + RESIZE_GAP_NS;
+	memset(&ws, 0, sizeof(ws));
+	ws.ws_col = (unsigned short)sh->cols;
+	ws.ws_row = (unsigned short)sh->rows;
+	if (sh->ptm != -1)
+		(void)ioctl(sh->ptm, TIOCSWINSZ, &ws);
+	if (sh->recording_open)
+		(void)cast_resize(&sh->cast, sh->cols, sh->rows);
+}
+
 static void
 shell_ctl_cb(struct evh *h, uint32_t events)
 {
 	struct shell *sh = CONTAINER_OF(h, struct shell, ctl_ev);
-	struct winsize ws;
 	const char *cmd;
 	uint64_t cols, rows;
 	cJSON *msg;
-	int r;
+	int r, frames = 0;
 
+	/* A bounded batch: a client sending without pause must not keep the
+	 * loop from everyone else (the socket stays readable for the next). */
 	while ((events & (EPOLLIN | EPOLLHUP | EPOLLERR)) &&
+	    frames++ < CTL_BATCH &&
 	    (r = ctlmsg_read(sh->ctl_fd, &sh->ctlin)) != 0) {
 		if (r == -1) {
 			/* The client died or left: hang up, like a lost ssh link. */
@@ -744,21 +775,16 @@ shell_ctl_cb(struct evh *h, uint32_t events)
 		cmd = msg ? ctlmsg_get_str(msg, "cmd") : NULL;
 		if (cmd != NULL && strcmp(cmd, "resize") == 0 &&
 		    ctlmsg_get_uint(msg, "cols", 1, 10000, &cols) == 0 &&
-		    ctlmsg_get_uint(msg, "rows", 1, 10000, &rows) == 0 &&
-		    (cols != sh->cols || rows != sh->rows)) {
-			sh->cols = (unsigned)cols;
-			sh->rows = (unsigned)rows;
-			memset(&ws, 0, sizeof(ws));
-			ws.ws_col = (unsigned short)cols;
-			ws.ws_row = (unsigned short)rows;
-			/* The kernel sends SIGWINCH to the foreground group. */
-			(void)ioctl(sh->ptm, TIOCSWINSZ, &ws);
-			if (sh->recording_open)
-				(void)cast_resize(&sh->cast, sh->cols, sh->rows);
+		    ctlmsg_get_uint(msg, "rows", 1, 10000, &rows) == 0) {
+			sh->want_cols = (unsigned)cols;
+			sh->want_rows = (unsigned)rows;
 		}
 		cJSON_Delete(msg);
 		ctlmsg_in_reset(&sh->ctlin);
 	}
+	shell_apply_resize(sh, now_boot_ns());
+	if (sh->want_cols != sh->cols || sh->want_rows != sh->rows)
+		server_rearm_timer();
 	shell_update(sh);
 }
 
@@ -797,6 +823,13 @@ shell_deadlines(struct session *se, uint64_t now)
 	uint64_t next = 0;
 
 	TAILQ_FOREACH_SAFE(sh, &se->shells, entry, tmp) {
+		if (sh->want_cols != sh->cols || sh->want_rows != sh->rows) {
+			shell_apply_resize(sh, now);
+			if (sh->want_cols != sh->cols ||
+			    sh->want_rows != sh->rows)
+				next = next == 0 || sh->resize_ns < next ?
+				    sh->resize_ns : next;
+		}
 		if (!sh->exited)
 			continue;
 		if (sh->drain_ns <= now) {
@@ -824,6 +857,10 @@ shell_finish(struct shell *sh)
 	if (sh->finished)
 		return;
 	sh->finished = true;
+	/* The last size asked for is recorded, however soon after the one
+	 * before it came. */
+	sh->resize_ns = 0;
+	shell_apply_resize(sh, now_boot_ns());
 	if (sh->recording_open) {
 		if (cast_close(&sh->cast) == -1)
 			log_warn("shell %d of %s: closing the recording: %s",
