@@ -25,6 +25,7 @@
 #include <sys/epoll.h>
 #include <sys/ioctl.h>
 #include <sys/pidfd.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <termios.h>
@@ -202,7 +203,7 @@ shell_spawn(struct shell *sh, char **argv, char **envp, const char *cwd,
 	char slave[128], go;
 	int sync[2], op[2] = { -1, -1 }, ep[2] = { -1, -1 }, sfd, i;
 	sigset_t none;
-	pid_t pid;
+	pid_t pid, daemon_pid = getpid();
 
 	if (sh->tty) {
 		if ((sh->ptm = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC)) == -1 ||
@@ -248,8 +249,14 @@ shell_spawn(struct shell *sh, char **argv, char **envp, const char *cwd,
 		    dup2(sfd, STDOUT_FILENO) == -1 ||
 		    dup2(sfd, STDERR_FILENO) == -1))
 			_exit(127);
-		/* On pipes, stdin is the client's own: its EOF is the end. */
-		if (!sh->tty && (dup2(sh->in_fd, STDIN_FILENO) == -1 ||
+		/*
+		 * On pipes, stdin is the client's own: its EOF is the end. No
+		 * terminal hangs the command up if we die, so the death signal
+		 * does (set, then check: we may have died already).
+		 */
+		if (!sh->tty && (prctl(PR_SET_PDEATHSIG, SIGHUP) == -1 ||
+		    getppid() != daemon_pid ||
+		    dup2(sh->in_fd, STDIN_FILENO) == -1 ||
 		    dup2(op[1], STDOUT_FILENO) == -1 ||
 		    dup2(ep[1], STDERR_FILENO) == -1))
 			_exit(127);

@@ -88,3 +88,15 @@ out=$("$AGENTD" shell -T -t -- tty </dev/null | tr -d '\r')
 case $out in /dev/pts/*) ;; *) fail "-T -t: want a PTY, tty says '$out'" ;; esac
 note "-t/-T: last wins"
 verify_chain >/dev/null
+
+# The daemon dies: a command on pipes (no terminal to hang it up) goes too.
+"$AGENTD" shell -- sleep 1000 </dev/null >/dev/null 2>&1 &
+client=$!
+EXTRA_PIDS="$EXTRA_PIDS $client"
+wait_event '.event == "shell_started" and .command == ["sleep", "1000"]' 10
+spid=$(jq -r 'select(.event == "shell_started" and .command == ["sleep", "1000"]) | .pid' "$LOG")
+kill -KILL "$(cat "$AGENTD_DIR/run/agentd.pid")"
+wait_gone "$spid" 15 || fail "a command on pipes outlived the killed daemon by 15 s"
+rc=0; wait "$client" || rc=$?
+[ $rc -ne 0 ] || fail "the client of a shell whose daemon died exited 0"
+note "daemon killed: the command on pipes is gone, the client exited $rc"
