@@ -8,12 +8,15 @@
 # Waits on a pidfd (not our child, not polled): exit 0 once pid has ended.
 wait_exit_pidfd() {
 	python3 - "$1" "$2" <<'PY'
-import os, select, sys
+import os, select, sys, time
+t0 = time.monotonic()
 try:
     fd = os.pidfd_open(int(sys.argv[1]))
 except ProcessLookupError:
+    print("0.00")
     sys.exit(0)
 r, _, _ = select.select([fd], [], [], float(sys.argv[2]))
+print("%.2f" % (time.monotonic() - t0))
 sys.exit(0 if r else 1)
 PY
 }
@@ -32,11 +35,11 @@ for what in tether agent both; do
 	daemon=$(cat "$AGENTD_DIR/run/agentd.pid")
 	kill -KILL "$daemon"
 	flock -w 10 "$AGENTD_DIR/run/agentd.pid" true || fail "daemon $daemon not dead"
-	wait_exit_pidfd "$agent" 15 ||
+	ta=$(wait_exit_pidfd "$agent" 15) ||
 		fail "ssh-agent $agent ($what stopped) outlived the killed daemon by 15 s"
-	wait_exit_pidfd "$tether" 15 ||
+	tt=$(wait_exit_pidfd "$tether" 15) ||
 		fail "tether $tether ($what stopped) outlived the killed daemon by 15 s"
-	note "$what stopped: agent and tether gone after the daemon was killed"
+	note "$what stopped: agent gone ${ta} s, tether ${tt} s after the daemon's death"
 	# The next start finds the session lost.
 	"$AGENTD" start --ttl 1h --label "after-$what" >/dev/null
 	has_event ".event == \"crashed\" and .session == \"$id\"" '.exit_reason == "supervisor_lost"' ||
