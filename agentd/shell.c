@@ -669,10 +669,16 @@ shell_update(struct shell *sh)
 		ev_mod(sh->ctl_fd, EPOLLIN, &sh->ctl_ev);
 }
 
-/* The client's stdout (or stderr) is gone: stop writing to it. */
+/*
+ * The client's stdout (or stderr) is gone: stop writing to it. On pipes the
+ * command's end goes too, so that it gets SIGPIPE as it would writing to
+ * the client directly (`agentd shell -- yes | head -1` ends).
+ */
 static void
 shell_drop_output(struct shell_out *o)
 {
+	struct shell *sh = o->sh;
+
 	if (o->fd != -1) {
 		if (o->polled)
 			ev_del(o->fd);
@@ -680,6 +686,12 @@ shell_drop_output(struct shell_out *o)
 		o->fd = -1;
 	}
 	bq_free(&o->q);
+	if (sh != NULL && !sh->tty && o->src != -1) {
+		ev_del(o->src);
+		close(o->src);
+		o->src = -1;
+		o->eof = true;
+	}
 }
 
 static void

@@ -38,6 +38,15 @@ tail -n +2 "$c" | jq -e -s 'all(.[]; .[1] == "o")' >/dev/null || fail "pipe cast
 	fail "asciinema cat does not print the pipe output byte for byte"
 note "pipes: exit status, signal, stderr apart, asciinema cat ok"
 
+# A reader that stops early ends the writer, as a direct pipe would: SIGPIPE
+# (before: yes ran on and filled the cast at ~180 MB/s).
+out=$(timeout 10 "$AGENTD" shell -- yes </dev/null | head -n 1; echo "rc=${PIPESTATUS[0]}")
+[ "$out" = "y
+rc=141" ] || fail "agentd shell -- yes | head -1: $out (want y, then SIGPIPE: 141)"
+size=$(stat -c %s "$(lastcast)")
+[ "$size" -le 4194304 ] || fail "yes | head -1: cast of $size bytes"
+note "yes | head -1: SIGPIPE, cast of $size bytes"
+
 # A passphrase piped to ssh-add is not echoed: not in the cast, not in the
 # output, and the key is loaded (the reproduction: no -t/-T, stdin a pipe).
 # On a PTY (-t) echo is off for piped input, as under script; whether
