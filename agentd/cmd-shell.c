@@ -1,10 +1,12 @@
 /*
- * agentd shell: run a command (default: the login shell) on a PTY that the
- * daemon owns and records, linked to a session. This process hands its
- * stdin and stdout to the daemon, puts a terminal in raw mode (so ^C, ^Z, ^D
- * reach the command), forwards window-size changes, and exits with the
- * command's status. Raw mode and the descriptors' flags are restored on
- * every way out.
+ * agentd shell: run a command (default: the login shell) linked to a
+ * session, recorded by the daemon. Like ssh, on a PTY that the daemon owns
+ * when our stdin is a terminal (-t forces one, -T forbids it; the last of
+ * them wins, as with ssh), on pipes otherwise. This process hands its stdin
+ * and stdout (and stderr, on pipes) to the daemon; with a PTY it puts a
+ * terminal in raw mode (so ^C, ^Z, ^D reach the command) and forwards
+ * window-size changes. It exits with the command's status. Raw mode and the
+ * descriptors' flags are restored on every way out.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -26,7 +28,7 @@
 
 static struct termios	saved_tio;
 static int		tio_saved;
-static int		saved_fl[2] = { -1, -1 };
+static int		saved_fl[3] = { -1, -1, -1 };
 
 static void
 restore_terminal(void)
@@ -39,6 +41,8 @@ restore_terminal(void)
 		(void)fcntl(STDIN_FILENO, F_SETFL, saved_fl[0]);
 	if (saved_fl[1] != -1)
 		(void)fcntl(STDOUT_FILENO, F_SETFL, saved_fl[1]);
+	if (saved_fl[2] != -1)
+		(void)fcntl(STDERR_FILENO, F_SETFL, saved_fl[2]);
 }
 
 static void
@@ -110,10 +114,16 @@ cmd_shell(int argc, char **argv)
 	size_t i, bodylen;
 	sigset_t set;
 	pid_t stdin_copier = -1;
-	int ch, fd, fds[2], p[2], sfd, rc = 1, status;
+	int ch, fd, fds[3], nfds, p[2], sfd, rc = 1, status, tty = -1;
 
-	while ((ch = getopt_long(argc, argv, "+h", longopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "+htT", longopts, NULL)) != -1) {
 		switch (ch) {
+		case 't':
+			tty = 1;
+			break;
+		case 'T':
+			tty = 0;
+			break;
 		case 'S':
 			session = optarg;
 			break;
@@ -144,6 +154,9 @@ cmd_shell(int argc, char **argv)
 		for (ch = optind; ch < argc; ch++)
 			cJSON_AddItemToArray(args, cJSON_CreateString(argv[ch]));
 	}
+	if (tty == -1)
+		tty = isatty(STDIN_FILENO);
+	cJSON_AddBoolToObject(req, "tty", tty);
 	window_size(&cols, &rows);
 	cJSON_AddNumberToObject(req, "cols", cols);
 	cJSON_AddNumberToObject(req, "rows", rows);
@@ -159,7 +172,10 @@ cmd_shell(int argc, char **argv)
 
 	fds[0] = STDIN_FILENO;
 	fds[1] = STDOUT_FILENO;
-	if (!pollable(STDIN_FILENO)) {
+	fds[2] = STDERR_FILENO;
+	nfds = tty ? 2 : 3;
+	/* On pipes the command reads our stdin itself, whatever it is. */
+	if (tty && !pollable(STDIN_FILENO)) {
 		if (pipe(p) == -1) {
 			perror("agentd shell: pipe");
 			return 1;
@@ -174,8 +190,9 @@ cmd_shell(int argc, char **argv)
 	}
 	saved_fl[0] = fcntl(STDIN_FILENO, F_GETFL);
 	saved_fl[1] = fcntl(STDOUT_FILENO, F_GETFL);
+	saved_fl[2] = fcntl(STDERR_FILENO, F_GETFL);
 	atexit(restore_terminal);
-	if (text == NULL || ctlmsg_send_fds(fd, text, strlen(text), fds, 2) == -1 ||
+	if (text == NULL || ctlmsg_send_fds(fd, text, strlen(text), fds, nfds) == -1 ||
 	    ctlmsg_recv(fd, &body, &bodylen, 60000) == -1) {
 		fprintf(stderr, "agentd shell: control socket: %s\n",
 		    strerror(errno));
@@ -201,7 +218,8 @@ cmd_shell(int argc, char **argv)
 	}
 	cJSON_Delete(msg);
 
-	if (isatty(STDIN_FILENO) && tcgetattr(STDIN_FILENO, &saved_tio) == 0) {
+	if (tty && isatty(STDIN_FILENO) &&
+	    tcgetattr(STDIN_FILENO, &saved_tio) == 0) {
 		tio_saved = 1;
 		raw = saved_tio;
 		cfmakeraw(&raw);
@@ -231,6 +249,8 @@ cmd_shell(int argc, char **argv)
 				continue;
 			if (si.ssi_signo != SIGWINCH)
 				break;	/* we are told to go: the daemon hangs up */
+			if (!tty)
+				continue;	/* no terminal to resize */
 			window_size(&cols, &rows);
 			req = cJSON_CreateObject();
 			cJSON_AddStringToObject(req, "cmd", "resize");
@@ -254,7 +274,7 @@ cmd_shell(int argc, char **argv)
 			v = ctlmsg_get_str(msg, "event");
 			if (v != NULL && strcmp(v, "message") == 0 &&
 			    (err = ctlmsg_get_str(msg, "text")) != NULL)
-				fprintf(stderr, "\r\n%s\r\n", err);
+				fprintf(stderr, tty ? "\r\n%s\r\n" : "%s\n", err);
 			if (v != NULL && strcmp(v, "exit") == 0) {
 				uint64_t code;
 				if (ctlmsg_get_uint(msg, "exit_status", 0, 255,

@@ -78,6 +78,18 @@ struct session;
 
 /* A linked shell: the daemon's PTY between the client's terminal and a
  * command, recorded (shell.c). */
+/* One of a shell's outputs: read from src, recorded, written to the client. */
+struct shell_out {
+	struct shell		*sh;
+	int			 src;		/* PTY master or a pipe of ours */
+	struct evh		 src_ev;	/* pipes only: ptm_ev serves the PTY */
+	bool			 eof;		/* src gave EOF (EIO: no slave left) */
+	int			 fd;		/* the client's stdout or stderr */
+	struct evh		 fd_ev;
+	bool			 polled;	/* false: a regular file */
+	struct bq		 q;		/* what fd did not take yet */
+};
+
 struct shell {
 	TAILQ_ENTRY(shell)	 entry;
 	struct session		*se;
@@ -85,31 +97,36 @@ struct shell {
 	pid_t			 pid;
 	int			 pidfd;
 	struct evh		 pid_ev;
-	int			 ptm;		/* PTY master */
+	bool			 tty;		/* on a PTY; false: on pipes */
+	bool			 in_tty;	/* the client's stdin is a terminal */
+	int			 ptm;		/* PTY master, -1 on pipes */
 	struct evh		 ptm_ev;
-	int			 in_fd;		/* the client's stdin */
+	int			 pts;		/* PTY slave, held while EOF is owed */
+	int			 in_fd;		/* the client's stdin (PTY only) */
 	struct evh		 in_ev;
 	bool			 in_polled;	/* false: a regular file */
-	int			 out_fd;	/* the client's stdout */
-	struct evh		 out_ev;
-	bool			 out_polled;
+	struct shell_out	 out[2];	/* stdout (or the PTY), stderr */
 	int			 ctl_fd;	/* the client's control connection */
 	struct evh		 ctl_ev;
 	struct ctlmsg_in	 ctlin;
 	int			 sync_fd;	/* releases the child once logged */
 	struct bq		 to_pty;
-	struct bq		 to_out;
 	struct cast		 cast;
 	bool			 recording_open;
 	bool			 cast_warned;
 	char			*recording;
-	unsigned		 cols;
+	unsigned		 cols;		/* applied and recorded */
 	unsigned		 rows;
+	unsigned		 want_cols;	/* last asked for */
+	unsigned		 want_rows;
+	uint64_t		 resize_ns;	/* next resize allowed */
 	uint64_t		 bytes_out;
 	bool			 logged;	/* shell_started is durable */
 	bool			 in_eof;
-	bool			 send_eof;	/* write VEOF once input is out */
-	bool			 ptm_eof;
+	unsigned char		 last_in;	/* the last byte of input read */
+	int			 eofs_owed;	/* VEOFs to write once input is read */
+	bool			 eof_watch;	/* an EOF went in canonical mode */
+	uint64_t		 eof_ns;	/* next look at the slave's queue */
 	bool			 client_gone;
 	bool			 exited;
 	bool			 finished;

@@ -168,7 +168,13 @@ session_spawn(struct session *se, char **cause)
 		sigemptyset(&none);
 		sigprocmask(SIG_SETMASK, &none, NULL);
 		signal(SIGPIPE, SIG_DFL);
-		if ((null = open("/dev/null", O_RDWR)) == -1 ||
+		/*
+		 * The tether leads its own process group in our session: when
+		 * we die the group is orphaned, and the kernel sends SIGHUP and
+		 * SIGCONT to it if the tether is stopped (see tether.c).
+		 */
+		if (setpgid(0, 0) == -1 ||
+		    (null = open("/dev/null", O_RDWR)) == -1 ||
 		    dup2(null, STDIN_FILENO) == -1 ||
 		    dup2(pfd[1], STDOUT_FILENO) == -1 ||
 		    dup2(pfd[1], STDERR_FILENO) == -1)
