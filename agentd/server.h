@@ -65,6 +65,7 @@ enum session_state {
 struct session_key {
 	struct agentproto_key	key;
 	uint64_t		expires_ns;	/* CLOCK_BOOTTIME */
+	bool			card;		/* from a PKCS#11 provider */
 };
 
 struct stop_waiter {
@@ -270,12 +271,24 @@ void	 session_shutdown_all(void);
 uint32_t keys_lifetime_cap(const struct session *, int has_lifetime,
 	    uint32_t want);
 int	 keys_loaded(struct session *, const struct agentproto_key *,
-	    uint32_t lifetime, int confirm, char **cause);
+	    uint32_t lifetime, int confirm, const char *provider, char **cause);
+/* Whether the session's agent holds this identity, as far as we know. */
+bool	 keys_held(struct session *, const struct agentproto_key *);
+/* After a smartcard removal: key_removed/requested for each card key not in
+ * the agent's list any more. */
+void	 keys_card_gone(struct session *, const struct agentproto_key *list,
+	    size_t n);
+/* agent_locked (lock != 0) or agent_unlocked, never the password. */
+int	 keys_lock_event(struct session *, int lock, int ok, pid_t client_pid,
+	    char **cause);
 int	 keys_removed(struct session *, const struct agentproto_key *,
 	    const char *reason, char **cause);
 void	 keys_removed_all(struct session *, const char *reason);
+/* key_used: hops are the connection's session-binds in order; the last one
+ * is dest_hostkey. */
 int	 keys_used(struct session *, const struct agentproto_key *, int ok,
-	    const char *dest_fp, int forwarded, pid_t client_pid, char **cause);
+	    const struct agentproto_hop *hops, size_t nhops, pid_t client_pid,
+	    char **cause);
 /* Writes key_removed/expired for keys past their lifetime; returns the
  * nearest future expiry (0: none). */
 uint64_t keys_expire(struct session *, uint64_t now);

@@ -127,7 +127,8 @@ session_spawn(struct session *se, char **cause)
 	char atether[] = "tether", path[] = "PATH=/usr/local/bin:/usr/bin:/bin";
 	char key_ttl[24], parent[24];
 	char *argv[10];
-	char *envp[] = { path, NULL };
+	char *envp[] = { path, NULL, NULL };
+	char *home = NULL;
 	int pfd[2], null, i;
 	sigset_t none;
 	pid_t pid;
@@ -151,6 +152,10 @@ session_spawn(struct session *se, char **cause)
 	argv[i++] = parent;
 	argv[i] = NULL;
 
+	/* PKCS#11 modules (ssh-add -s) find their configuration under HOME. */
+	if (getenv("HOME") != NULL &&
+	    asprintf(&home, "HOME=%s", getenv("HOME")) != -1)
+		envp[1] = home;
 	if (pipe2(pfd, O_CLOEXEC) == -1)
 		goto fail;
 	if ((pid = fork()) == -1) {
@@ -181,6 +186,8 @@ session_spawn(struct session *se, char **cause)
 		_exit(127);
 	}
 	close(pfd[1]);
+	free(home);
+	home = NULL;
 	se->tether_pid = pid;
 	/* Not reaped until we wait on it, so the pid cannot be reused here. */
 	if ((se->tether_pidfd = pidfd_open(pid, 0)) == -1) {
@@ -197,6 +204,7 @@ session_spawn(struct session *se, char **cause)
 	ev_add(se->tether_pidfd, EPOLLIN, &se->tether_ev);
 	return 0;
 fail:
+	free(home);
 	if (asprintf(cause, "cannot start ssh-agent: %s", strerror(errno)) == -1)
 		*cause = NULL;
 	return -1;
