@@ -1301,11 +1301,14 @@ def run_one(name, fn, what, iters, rng, secrets):
     return res
 
 
+TORTURE_END = "<!-- end of the figures written by make torture -->"
+
+
 def report(results, seed, quick, path, started):
     lines = [
         "# Reliability figures",
         "",
-        "Written by `make torture` (`tests/torture/torture.py`); do not edit by hand.",
+        "The table is written by `make torture` (`tests/torture/torture.py`); the sections after it by hand.",
         f"Seed {seed} (`make torture SEED={seed}` repeats the run), "
         f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime(started))}, "
         f"{'quick subset' if quick else 'full run'}, "
@@ -1326,9 +1329,21 @@ def report(results, seed, quick, path, started):
             r.detail.splitlines()[0][:200].replace("|", "/")
         lines.append(f"| {r.name} | {r.what} | {r.iterations} | {res} | "
                      f"{'; '.join(r.notes).replace('|', '/')} |")
-    lines.append("")
+    lines += ["", TORTURE_END, ""]
+    # What follows the marker is written by hand (each fault kind, its test and
+    # figures) and survives a new run.
+    kept = ""
+    try:
+        with open(path) as f:
+            old = f.read()
+        if TORTURE_END in old:
+            kept = old.split(TORTURE_END, 1)[1].lstrip("\n")
+        elif "\n## " in old:
+            kept = old[old.index("\n## ") + 1:]
+    except FileNotFoundError:
+        pass
     with open(path, "w") as f:
-        f.write("\n".join(lines))
+        f.write("\n".join(lines) + kept)
 
 
 def main():
