@@ -1329,7 +1329,7 @@ def report(results, seed, quick, path, started):
             r.detail.splitlines()[0][:200].replace("|", "/")
         lines.append(f"| {r.name} | {r.what} | {r.iterations} | {res} | "
                      f"{'; '.join(r.notes).replace('|', '/')} |")
-    lines += ["", TORTURE_END, ""]
+    lines += ["", TORTURE_END, "", ""]
     # What follows the marker is written by hand (each fault kind, its test and
     # figures) and survives a new run.
     kept = ""
