@@ -8,6 +8,7 @@
 #include "agentd.h"
 #include "ctlmsg.h"
 #include "duration.h"
+#include "escape.h"
 
 int
 cmd_status(int argc, char **argv)
@@ -21,7 +22,7 @@ cmd_status(int argc, char **argv)
 	const cJSON *sessions, *s;
 	struct roots roots;
 	cJSON *req, *reply;
-	uint64_t left;
+	uint64_t left, keys;
 	char *cause = NULL, *text, rem[32];
 	int ch, json = 0;
 
@@ -44,14 +45,15 @@ cmd_status(int argc, char **argv)
 	if (optind != argc)
 		die_usage("status", "unexpected argument '%s'", argv[optind]);
 	if (roots_resolve(&roots, &cause) == -1) {
-		fprintf(stderr, "agentd status: %s\n", cause);
+		fprintf(stderr, "agentd status: %s\n", escape_term_str(cause));
 		return 1;
 	}
 	req = cJSON_CreateObject();
 	cJSON_AddStringToObject(req, "cmd", "status");
 	if ((reply = client_call(&roots, req, 0, &cause)) == NULL &&
 	    errno != ENOTCONN) {
-		fprintf(stderr, "agentd status: %s\n", cause ? cause : "failed");
+		fprintf(stderr, "agentd status: %s\n",
+		    cause ? escape_term_str(cause) : "failed");
 		free(cause);
 		return 1;
 	}
@@ -60,7 +62,8 @@ cmd_status(int argc, char **argv)
 		if (json)
 			printf("[]\n");
 		else
-			printf("agentd is not running (%s)\n", cause);
+			printf("agentd is not running (%s)\n",
+			    escape_term_str(cause));
 		free(cause);
 		return 0;
 	}
@@ -77,13 +80,17 @@ cmd_status(int argc, char **argv)
 			    &left) == -1)
 				left = 0;
 			duration_format(left, rem, sizeof(rem));
+			if (ctlmsg_get_uint(s, "keys_loaded", 0, INT32_MAX,
+			    &keys) == -1)
+				keys = 0;
+			/* Every string is the daemon's or a user's: escaped
+			 * (lib/escape), so a label cannot forge a row. */
 			printf("%-26s  %-8s  %-9s  %4d  %-20s  %s\n",
-			    ctlmsg_get_str(s, "session"),
-			    ctlmsg_get_str(s, "state"), rem,
-			    cJSON_GetObjectItemCaseSensitive(s,
-			    "keys_loaded")->valueint,
-			    ctlmsg_get_str(s, "expires_at"),
-			    ctlmsg_get_str(s, "label"));
+			    escape_term_str(ctlmsg_get_str(s, "session")),
+			    escape_term_str(ctlmsg_get_str(s, "state")), rem,
+			    (int)keys,
+			    escape_term_str(ctlmsg_get_str(s, "expires_at")),
+			    escape_term_str(ctlmsg_get_str(s, "label")));
 		}
 	}
 	cJSON_Delete(reply);

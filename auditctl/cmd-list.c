@@ -135,13 +135,16 @@ list_table_row(const struct auditfold *f, const struct auditfold_row *r,
 	duration_format(row_duration(r, o->daemon, o->now), dur, sizeof(dur));
 	if (r->flags & AUDITFOLD_HAS_TTL)
 		duration_format(r->ttl_s, ttl, sizeof(ttl));
-	printf("%-26.*s  %-8s  %-20s  %-9s  %-7s  ", (int)r->idlen, r->id,
-	    row_state(r, o->daemon), created, dur, ttl);
+	/* Every string from the log is escaped (lib/escape): a log line
+	 * cannot drive the terminal or forge a row. */
+	len = put_safe(stdout, r->id, r->idlen);
+	printf("%*s  %-8s  %-20s  %-9s  %-7s  ", len < 26 ? (int)(26 - len) : 0,
+	    "", row_state(r, o->daemon), created, dur, ttl);
 	s = auditfold_str(f, r->exit_reason, &len);
 	if (s == NULL)
 		printf("%-19s", "-");
 	else {
-		put_safe(stdout, s, len);
+		len = put_safe(stdout, s, len);
 		printf("%*s", len < 19 ? (int)(19 - len) : 0, "");
 	}
 	printf("  %4u  %4u  ", r->keys_loaded, r->signatures);

@@ -12,6 +12,7 @@
 #include "auditevent.h"
 #include "auditread.h"
 #include "duration.h"
+#include "escape.h"
 
 /* Prints one event as "ts  event  key=value ...", leaving out the common
  * fields; cJSON is fine here, only the session's own lines get this far. */
@@ -22,8 +23,13 @@ show_line(const char *line, size_t len, const struct auditevent *ev)
 	cJSON *obj;
 	char *text;
 
-	printf("%.*s  %-14.*s", (int)ev->ts.len, ev->ts.p, (int)ev->event.len,
-	    ev->event.p);
+	size_t n;
+
+	/* Everything here comes from the log: escaped (lib/escape). */
+	put_safe(stdout, ev->ts.p, ev->ts.len);
+	fputs("  ", stdout);
+	n = put_safe(stdout, ev->event.p, ev->event.len);
+	printf("%*s", n < 14 ? (int)(14 - n) : 0, "");
 	if ((obj = cJSON_ParseWithLength(line, len)) == NULL) {
 		putchar('\n');
 		return;
@@ -35,7 +41,9 @@ show_line(const char *line, size_t len, const struct auditevent *ev)
 		    strcmp(item->string, "session") == 0 ||
 		    strcmp(item->string, "prev") == 0)
 			continue;
-		printf(" %s=", item->string);
+		putchar(' ');
+		put_safe(stdout, item->string, strlen(item->string));
+		putchar('=');
 		if (cJSON_IsString(item))
 			put_safe(stdout, item->valuestring,
 			    strlen(item->valuestring));
@@ -198,13 +206,15 @@ cmd_show(int argc, char **argv)
 		fputs("]\n", stdout);
 	if (n == 0) {
 		fflush(stdout);
-		fprintf(stderr, "auditctl show: no session %s in %s\n", id, path);
+		fprintf(stderr, "auditctl show: no session %s in %s\n",
+		    escape_term_str(id), escape_term_str(path));
 		auditfold_free(f);
 		return 1;
 	}
 	if (!json && (r = auditfold_find(f, id, idlen)) != NULL) {
 		duration_format(row_duration(r, daemon, now), dur, sizeof(dur));
-		printf("-- %s: %s, %s, %u keys loaded, %u signatures\n", id,
+		printf("-- %s: %s, %s, %u keys loaded, %u signatures\n",
+		    escape_term_str(id),
 		    row_state(r, daemon), dur, r->keys_loaded, r->signatures);
 	}
 	if (!json && nrecs > 0) {

@@ -413,16 +413,18 @@ cmd_ttl_evidence(int argc, char **argv)
 		ROW("TTL covering 95% / 99% of key use", "%s / %s", a, b);
 		for (i = 0; i < e.nreasons; i++) {
 			s = auditfold_str(f, e.reasons[i].ref, &len);
+			/* Log text: escaped for the target (lib/escape). */
 			if (markdown)
-				printf("| exit_reason `");
+				printf("| exit_reason ");
 			else
 				printf("exit_reason ");
 			if (s != NULL)
-				put_safe(stdout, s, len);
+				len = markdown ? put_md(stdout, s, len) :
+				    put_safe(stdout, s, len);
 			else
 				printf("(none)");
 			if (markdown)
-				printf("` | %" PRIu64 " |\n", e.reasons[i].n);
+				printf(" | %" PRIu64 " |\n", e.reasons[i].n);
 			else
 				printf("%*s%" PRIu64 "\n", len < 16 ?
 				    (int)(16 - len) : 1, "", e.reasons[i].n);

@@ -12,6 +12,7 @@
 #include "auditevent.h"
 #include "auditlog.h"
 #include "auditread.h"
+#include "escape.h"
 
 #define ZERO_HASH \
 	"0000000000000000000000000000000000000000000000000000000000000000"
@@ -25,11 +26,11 @@ verify_problem(const char *path, uint64_t lineno, const char *fmt, ...)
 {
 	va_list ap;
 
-	printf("%s line %" PRIu64 ": ", path, lineno);
+	/* Names a path and quotes log text: escaped (lib/escape). */
+	printf("%s line %" PRIu64 ": ", escape_term_str(path), lineno);
 	va_start(ap, fmt);
-	vprintf(fmt, ap);
+	put_message(stdout, NULL, fmt, ap);
 	va_end(ap);
-	putchar('\n');
 	return 1;
 }
 
@@ -87,8 +88,10 @@ verify_file(const char *path, struct verify_state *vs)
 			if (vs->files == 0) {
 				/* Alone: take the join on trust, say so. */
 				printf("%s: continues a rotated log after seq "
-				    "%" PRIu64 " (head %.*s)\n", path,
-				    ev.seq - 1, (int)ev.prev.len, ev.prev.p);
+				    "%" PRIu64 " (head ", escape_term_str(path),
+				    ev.seq - 1);
+				put_safe(stdout, ev.prev.p, ev.prev.len);
+				printf(")\n");
 				vs->seq = ev.seq - 1;
 				vs->first_seq = ev.seq;
 				memcpy(vs->prev, ev.prev.p, AUDITLOG_HASH_HEX);
