@@ -296,8 +296,10 @@ row_state(const struct auditfold_row *r, int daemon)
 	}
 }
 
-/* Ended: as logged. Active: to now. Orphaned: to now, capped at the TTL (the
- * agent cannot have outlived it; the next daemon start logs the same cap). */
+/* Ended: as logged (CLOCK_BOOTTIME, so a wall-clock step does not change
+ * it). Active or orphaned: to now by ts, capped at the TTL (the agent cannot
+ * have outlived it, whatever the clock did; the next daemon start logs the
+ * same cap for an orphan). */
 uint64_t
 row_duration(const struct auditfold_row *r, int daemon, int64_t now)
 {
@@ -313,7 +315,8 @@ row_duration(const struct auditfold_row *r, int daemon, int64_t now)
 	if (r->created_us == AUDITFOLD_NO_TIME)
 		return 0;
 	d = elapsed_round_s(r->created_us, now);
-	if (!daemon && (r->flags & AUDITFOLD_HAS_TTL) && d > r->ttl_s)
+	(void)daemon;
+	if ((r->flags & AUDITFOLD_HAS_TTL) && d > r->ttl_s)
 		d = r->ttl_s;
 	return d;
 }

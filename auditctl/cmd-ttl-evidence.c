@@ -44,6 +44,12 @@ ev_add(struct evidence *e, struct audithist *h, uint64_t v)
 		e->oom = 1;
 }
 
+static uint64_t
+cap_at(uint64_t v, const struct auditfold_row *r, uint64_t d)
+{
+	return (r->flags & AUDITFOLD_HAS_DURATION) && v > d ? d : v;
+}
+
 static void
 evidence_end(const struct auditfold *f, const struct auditfold_row *r,
     void *arg)
@@ -82,12 +88,14 @@ evidence_end(const struct auditfold *f, const struct auditfold_row *r,
 		e->ran_into_ttl++;
 		ev_add(e, e->ttl_expired, r->ttl_s);
 	}
+	/* These come from ts, which a stepped clock moves: never past the
+	 * logged duration (CLOCK_BOOTTIME), as no use comes after the end. */
 	if (r->first_key_us != AUDITFOLD_NO_TIME)
-		ev_add(e, e->to_first_key,
-		    elapsed_ceil_s(r->created_us, r->first_key_us));
+		ev_add(e, e->to_first_key, cap_at(elapsed_ceil_s(r->created_us,
+		    r->first_key_us), r, d));
 	if (r->last_use_us != AUDITFOLD_NO_TIME)
-		ev_add(e, e->to_last_use,
-		    elapsed_ceil_s(r->created_us, r->last_use_us));
+		ev_add(e, e->to_last_use, cap_at(elapsed_ceil_s(r->created_us,
+		    r->last_use_us), r, d));
 }
 
 /* An object key of len bytes (any bytes) and its ':'. */
