@@ -356,7 +356,8 @@ main(int argc, char **argv)
 		    strcmp(cmds[i].alias, argv[argi]) == 0))
 			return cmds[i].exec(argc - argi, argv + argi);
 	}
-	fprintf(stderr, "auditctl: unknown verb or option '%s'\n", argv[argi]);
+	fprintf(stderr, "auditctl: unknown verb or option '%s'\n",
+	    escape_term_str(argv[argi]));
 	usage_all(stderr);
 	return EXIT_USAGE;
 }

@@ -132,7 +132,7 @@ cmd_show(int argc, char **argv)
 	size_t idlen, cap = 0;
 	uint64_t n = 0;
 	int64_t now;
-	int ch, fd, rc, json = 0, daemon;
+	int ch, fd, rc, json = 0, daemon, plain;
 	struct recording *recs = NULL;
 	size_t nrecs = 0, i;
 
@@ -162,6 +162,12 @@ cmd_show(int argc, char **argv)
 	idlen = strlen(id);
 	if (idlen == 0 || idlen > AUDITFOLD_ID_MAX)
 		die_usage("show", "'%s' is not a session id", id);
+	/* An id a log may escape (not printable ASCII, quotes) is not found
+	 * as it is in the raw line: no cheap filter for it. */
+	for (i = 0; i < idlen && id[i] >= 0x20 && id[i] < 0x7f &&
+	    id[i] != '"' && id[i] != '\\'; i++)
+		;
+	plain = i == idlen;
 	now = now_us("show");
 	path = log_path("show");
 	fd = log_open("show", path);
@@ -172,7 +178,8 @@ cmd_show(int argc, char **argv)
 		fputc('[', stdout);
 	while ((rc = auditread_next(rd, &l)) == 1) {
 		/* Cheap filter first; the copy keeps the line's bytes intact. */
-		if (l.toolong || l.torn || memmem(l.buf, l.len, id, idlen) == NULL)
+		if (l.toolong || l.torn || (plain && memmem(l.buf, l.len, id,
+		    idlen) == NULL))
 			continue;
 		if (l.len + 1 > cap) {
 			cap = l.len + 1;
