@@ -3,6 +3,7 @@
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "agentd.h"
@@ -23,7 +24,7 @@ cmd_status(int argc, char **argv)
 	struct roots roots;
 	cJSON *req, *reply;
 	uint64_t left, keys;
-	char *cause = NULL, *text, rem[32];
+	char *cause = NULL, *text, *safe = NULL, rem[32];
 	int ch, json = 0;
 
 	while ((ch = getopt_long(argc, argv, "+h", longopts, NULL)) != -1) {
@@ -69,8 +70,11 @@ cmd_status(int argc, char **argv)
 	}
 	sessions = cJSON_GetObjectItemCaseSensitive(reply, "sessions");
 	if (json) {
-		if ((text = cJSON_PrintUnformatted(sessions)) != NULL)
-			printf("%s\n", text);
+		/* cJSON leaves DEL and C1 raw in strings: escaped too. */
+		if ((text = cJSON_PrintUnformatted(sessions)) != NULL &&
+		    (safe = escape_json(text, strlen(text))) != NULL)
+			printf("%s\n", safe);
+		free(safe);
 		free(text);
 	} else {
 		printf("%-26s  %-8s  %-9s  %4s  %-20s  %s\n", "SESSION", "STATE",

@@ -253,6 +253,17 @@ put_safe(FILE *fp, const char *s, size_t len)
 	return n;
 }
 
+void
+put_json(FILE *fp, const char *s, size_t len)
+{
+	char *e;
+
+	if ((e = escape_json(s, len)) == NULL)
+		die("output", "out of memory");
+	fputs(e, fp);
+	free(e);
+}
+
 size_t
 put_md(FILE *fp, const char *s, size_t len)
 {

@@ -50,6 +50,9 @@ void	 fmt_time(int64_t us, char *out);
  * number of bytes written. Die when memory runs out. */
 size_t	 put_safe(FILE *fp, const char *s, size_t len);
 size_t	 put_md(FILE *fp, const char *s, size_t len);
+/* Writes JSON text with DEL, C1 and hidden characters in its strings as
+ * \u escapes (lib/escape): the same JSON, safe on a terminal. */
+void	 put_json(FILE *fp, const char *s, size_t len);
 /* Writes "auditctl VERB: " (no prefix when verb is NULL) and the formatted
  * message, escaped as a whole (lib/escape), and a newline. */
 void	 put_message(FILE *fp, const char *verb, const char *fmt, va_list ap)

@@ -115,7 +115,7 @@ list_print_json(FILE *fp, const struct auditfold *f,
 	list_json_row(&w, f, r, daemon, now);
 	if (!jsonw_ok(&w))
 		die("show", "out of memory");
-	fwrite(w.buf, 1, w.len, fp);
+	put_json(fp, w.buf, w.len);
 	jsonw_free(&w);
 }
 
@@ -234,7 +234,7 @@ cmd_list(int argc, char **argv)
 			list_json_row(&w, f, r, o.daemon, o.now);
 			if (!jsonw_ok(&w))
 				die("list", "out of memory");
-			fwrite(w.buf, 1, w.len, stdout);
+			put_json(stdout, w.buf, w.len);
 		}
 		fputs("]\n", stdout);
 		jsonw_free(&w);

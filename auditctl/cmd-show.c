@@ -195,7 +195,7 @@ cmd_show(int argc, char **argv)
 		if (json) {
 			if (n > 0)
 				fputc(',', stdout);
-			fwrite(l.buf, 1, l.len, stdout);
+			put_json(stdout, l.buf, l.len);
 		} else {
 			show_line(l.buf, l.len, &ev);
 			note_recording(&recs, &nrecs, l.buf, l.len, &ev);

@@ -377,7 +377,7 @@ cmd_ttl_evidence(int argc, char **argv)
 		jsonw_end(&w);
 		if (!jsonw_ok(&w))
 			die("ttl-evidence", "out of memory");
-		fwrite(w.buf, 1, w.len, stdout);
+		put_json(stdout, w.buf, w.len);
 		fputc('\n', stdout);
 		jsonw_free(&w);
 	} else {

@@ -278,6 +278,67 @@ escape_html(const char *s, size_t len)
 	return escape_to(HTML, s, len);
 }
 
+static void
+json_u(struct ebuf *b, uint32_t cp)
+{
+	static const char hex[] = "0123456789abcdef";
+	char e[6] = { '\\', 'u', hex[(cp >> 12) & 0xf], hex[(cp >> 8) & 0xf],
+	    hex[(cp >> 4) & 0xf], hex[cp & 0xf] };
+
+	eb_put(b, e, 6);
+}
+
+char *
+escape_json(const char *json, size_t len)
+{
+	const unsigned char *s = (const unsigned char *)json;
+	struct ebuf b = { NULL, 0, 0, false };
+	size_t i = 0, start, clen;
+	bool in_str = false;
+	uint32_t cp;
+
+	eb_put(&b, "", 0);
+	while (i < len && !b.failed) {
+		/* Bytes that stay as they are: printable ASCII, and JSON's
+		 * whitespace between tokens (an escape's two bytes are copied
+		 * together). What is left is not valid JSON, or is in a string. */
+		for (start = i; i < len; i++) {
+			if (s[i] >= 0x7f || (s[i] < 0x20 && (in_str ||
+			    (s[i] != ' ' && s[i] != '\t' && s[i] != '\n' &&
+			    s[i] != '\r'))))
+				break;
+			if (s[i] == '"')
+				in_str = !in_str;
+			else if (in_str && s[i] == '\\' && i + 1 < len &&
+			    s[i + 1] >= 0x20 && s[i + 1] < 0x7f)
+				i++;
+		}
+		eb_put(&b, json + start, i - start);
+		if (i >= len)
+			break;
+		if ((clen = utf8_char(s + i, len - i, &cp)) == 0) {
+			json_u(&b, 0xfffd);		/* not UTF-8 */
+			i++;
+		} else if (!escape_hidden(cp)) {
+			eb_put(&b, json + i, clen);
+			i += clen;
+		} else {
+			if (cp > 0xffff) {
+				json_u(&b, 0xd800 + ((cp - 0x10000) >> 10));
+				json_u(&b, 0xdc00 + ((cp - 0x10000) & 0x3ff));
+			} else
+				json_u(&b, cp);
+			i += clen;
+		}
+	}
+	if (b.failed) {
+		free(b.buf);
+		errno = ENOMEM;
+		return NULL;
+	}
+	return b.buf;
+}
+
 const char *
 escape_term_str(const char *s)
 {

@@ -22,8 +22,15 @@
  * - HTML (text and double- or single-quoted attribute values): the terminal
  *   form with & < > " ' as entities.
  *
- * The output never holds a byte below 0x20, DEL or a C1 control, and is
- * valid UTF-8. lib/ does not print: callers write the result.
+ * - JSON text (escape_json): stays the same JSON value; inside its strings
+ *   every C0 control, DEL, C1 control and hidden format character becomes a
+ *   \uXXXX escape (a surrogate pair above U+FFFF) and a byte that is not
+ *   valid UTF-8 becomes \ufffd, so --json output shown on a terminal cannot
+ *   drive it either.
+ *
+ * The output never holds a byte below 0x20 (but JSON's whitespace between
+ * tokens), DEL or a C1 control, and is valid UTF-8. lib/ does not print:
+ * callers write the result.
  */
 #ifndef AGENTD_ESCAPE_H
 #define AGENTD_ESCAPE_H
@@ -37,6 +44,9 @@
 char	*escape_term(const char *s, size_t len);
 char	*escape_md(const char *s, size_t len);
 char	*escape_html(const char *s, size_t len);
+/* json: len bytes of JSON text (as a JSON writer made it; anything else is
+ * passed through with only its strings' bytes changed as above). */
+char	*escape_json(const char *json, size_t len);
 
 /*
  * For messages and table cells: escape_term of the NUL-terminated s, kept in

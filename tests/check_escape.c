@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include <check.h>
+#include <cJSON.h>
 
 #include "checkrun.h"
 #include "escape.h"
@@ -291,6 +292,47 @@ START_TEST(test_hidden_table)
 }
 END_TEST
 
+START_TEST(test_json)
+{
+	static const struct {
+		const char	*in;
+		const char	*want;
+	} cases[] = {
+		{ "{\"a\":\"x\\u001by\"}", "{\"a\":\"x\\u001by\"}" },
+		{ "{\"a\":\"x\x7fy\xc2\x9bz\xe2\x80\xae\"}",
+		    "{\"a\":\"x\\u007fy\\u009bz\\u202e\"}" },
+		{ "[1,\n\t2]\r\n", "[1,\n\t2]\r\n" },
+		{ "[\"caf\xc3\xa9 \xf0\x9f\x94\x91\"]",
+		    "[\"caf\xc3\xa9 \xf0\x9f\x94\x91\"]" },
+		{ "[\"\xff\xc0\x80\"]", "[\"\\ufffd\\ufffd\\ufffd\"]" },
+		{ "[\"\xf3\xa0\x81\x81\"]", "[\"\\udb40\\udc41\"]" },
+		{ "[\"\\\"\x1b\"]", "[\"\\\"\\u001b\"]" },
+		{ "{\"k\x1b\":1}", "{\"k\\u001b\":1}" },
+	};
+	cJSON *a, *b;
+	size_t i;
+	char *j;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		j = escape_json(cases[i].in, strlen(cases[i].in));
+		ck_assert_ptr_nonnull(j);
+		ck_assert_msg(strcmp(j, cases[i].want) == 0, "case %zu: '%s'",
+		    i, j);
+		/* The same JSON value (cJSON decodes \u escapes to UTF-8). */
+		a = cJSON_Parse(cases[i].in);
+		b = cJSON_Parse(j);
+		if (i != 4) {
+			ck_assert_ptr_nonnull(a);
+			ck_assert_ptr_nonnull(b);
+			ck_assert(cJSON_Compare(a, b, 1));
+		}
+		cJSON_Delete(a);
+		cJSON_Delete(b);
+		free(j);
+	}
+}
+END_TEST
+
 static Suite *
 escape_suite(void)
 {
@@ -308,6 +350,7 @@ escape_suite(void)
 	tcase_add_test(tc, test_random_round_trip);
 	tcase_add_test(tc, test_ring);
 	tcase_add_test(tc, test_hidden_table);
+	tcase_add_test(tc, test_json);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -74,6 +74,20 @@ for id in $("$AGENTD" status --json | jq -r '.[].session'); do
 	check_out "auditctl show $id" "$WORK/show"
 done
 
+# JSON stays JSON (the same labels come out of jq), with DEL, C1 and bidi
+# characters as \u escapes.
+"$AGENTD" status --json > "$WORK/json"
+check_out "agentd status --json" "$WORK/json"
+"$AUDITCTL" --list --json > "$WORK/json2"
+check_out "auditctl --list --json" "$WORK/json2"
+"$AUDITCTL" show --json "$id0" > "$WORK/json3"
+check_out "auditctl show --json" "$WORK/json3"
+want=$(jq -r 'select(.event == "created") | .label' "$LOG" | sort)
+[ "$(jq -r '.[].label' "$WORK/json" | sort)" = "$want" ] || fail "status --json changed the labels"
+[ "$(jq -r '.[].label' "$WORK/json2" | sort)" = "$want" ] || fail "--list --json changed the labels"
+[ "$(jq -r '.[] | select(.event == "created") | .label' "$WORK/json3")" = "$(jq -r --arg s "$id0" 'select(.event == "created" and .session == $s) | .label' "$LOG")" ] ||
+	fail "show --json changed the label"
+
 # Messages that name a label or an argument.
 for l in "${labels[@]}"; do
 	"$AGENTD" stop --session "$l" 2> "$WORK/err" && fail "stop of a label that is no id prefix succeeded"
