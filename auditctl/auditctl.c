@@ -99,6 +99,14 @@ die(const char *verb, const char *fmt, ...)
 	exit(1);
 }
 
+void
+die_badopt(const char *verb, char **argv)
+{
+	/* optind is past the option getopt_long refused (opterr is 0). */
+	die_usage(verb, "unknown option or missing argument: '%s'",
+	    argv[optind - 1]);
+}
+
 const char *
 log_path(const char *verb)
 {
@@ -338,6 +346,8 @@ main(int argc, char **argv)
 	size_t i;
 	int argi = 1;
 
+	/* getopt's own messages would echo arguments raw: ours escape them. */
+	opterr = 0;
 	if (sodium_init() < 0) {
 		fprintf(stderr, "auditctl: cannot initialise libsodium\n");
 		return 1;

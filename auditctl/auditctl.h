@@ -30,6 +30,10 @@ void	 die(const char *verb, const char *fmt, ...)
 /* The log to read: --log, $AGENTD_DIR/audit.jsonl, $XDG_STATE_HOME/agentd/...,
  * ~/.local/state/agentd/audit.jsonl. Dies on failure. */
 const char	*log_path(const char *verb);
+/* For getopt_long's '?': names the refused argument (escaped), prints the
+ * usage and exits 2. */
+void	 die_badopt(const char *verb, char **argv)
+	    __attribute__((noreturn));
 /* Opens the log read-only ("-" is stdin); dies with a clear message. */
 int	 log_open(const char *verb, const char *path);
 /* 1 when a process (a running agentd) holds the flock on the log, 0 when

@@ -199,8 +199,7 @@ cmd_list(int argc, char **argv)
 			usage_for("list");
 			return 0;
 		default:
-			usage_for("list");
-			return EXIT_USAGE;
+			die_badopt("list", argv);
 		}
 	}
 	if (optind != argc)

@@ -151,8 +151,7 @@ cmd_show(int argc, char **argv)
 			usage_for("show");
 			return 0;
 		default:
-			usage_for("show");
-			return EXIT_USAGE;
+			die_badopt("show", argv);
 		}
 	}
 	if (optind + 1 != argc)

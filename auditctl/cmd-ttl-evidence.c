@@ -233,8 +233,7 @@ cmd_ttl_evidence(int argc, char **argv)
 			usage_for("ttl-evidence");
 			return 0;
 		default:
-			usage_for("ttl-evidence");
-			return EXIT_USAGE;
+			die_badopt("ttl-evidence", argv);
 		}
 	}
 	if (optind != argc)

@@ -235,8 +235,7 @@ cmd_verify(int argc, char **argv)
 			usage_for("verify");
 			return 0;
 		default:
-			usage_for("verify");
-			return EXIT_USAGE;
+			die_badopt("verify", argv);
 		}
 	}
 	memset(&vs, 0, sizeof(vs));

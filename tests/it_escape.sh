@@ -101,6 +101,8 @@ for l in "${labels[@]}"; do
 	check_out "agentd LABEL (unknown verb)" "$WORK/err"
 	"$AUDITCTL" "$l" 2> "$WORK/err" && fail "auditctl LABEL succeeded"
 	check_out "auditctl LABEL (unknown verb)" "$WORK/err"
+	"$AUDITCTL" --list "--$l" 2> "$WORK/err" && fail "auditctl --list --LABEL succeeded"
+	check_out "auditctl --list --LABEL (unknown option)" "$WORK/err"
 	"$AUDITCTL" --log "$WORK/$l" --list > "$WORK/out" 2> "$WORK/err" && fail "--list of a missing log succeeded"
 	check_out "auditctl --log MISSING (error)" "$WORK/err"
 	"$AGENTD" start --ttl "$l" 2> "$WORK/err" && fail "start --ttl LABEL succeeded"
