@@ -255,7 +255,7 @@ END_TEST
 START_TEST(test_ring)
 {
 	const char *v[ESCAPE_RING];
-	char in[8];
+	char in[24];
 	int i;
 
 	for (i = 0; i < ESCAPE_RING; i++) {
