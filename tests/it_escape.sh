@@ -59,9 +59,10 @@ n=${#labels[@]}
 
 # A linked command holding control bytes (shell_started.command).
 id0=$("$AGENTD" status --json | jq -r '.[0].session')
-timeout 30 "$AGENTD" shell --session "$id0" -- /bin/echo "$forge" </dev/null >/dev/null 2>&1 ||
+timeout 30 "$AGENTD" shell --session "$id0" -- /bin/echo "$c0" "$c1" "$forge" </dev/null >/dev/null 2>&1 ||
 	note "agentd shell exited non-zero (the command is logged all the same)"
 wait_event '.event == "shell_ended"' 20
+has_event '.event == "shell_started"' '.command[1] | startswith("c0:")' || fail "the command is not logged as given"
 
 "$AGENTD" status > "$WORK/status" || fail "agentd status failed"
 check_out "agentd status" "$WORK/status" "$n"
