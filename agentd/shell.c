@@ -31,6 +31,7 @@
 
 #include "auditlog.h"
 #include "bq.h"
+#include "escape.h"
 #include "privdir.h"
 #include "recorder.h"
 #include "server.h"
@@ -234,8 +235,8 @@ shell_spawn(struct shell *sh, char **argv, char **envp, const char *cwd,
 		if (cwd == NULL || chdir(cwd) == -1)
 			(void)chdir("/");
 		execvpe(argv[0], argv, envp);
-		dprintf(STDERR_FILENO, "agentd shell: %s: %s\r\n", argv[0],
-		    strerror(errno));
+		dprintf(STDERR_FILENO, "agentd shell: %s: %s\r\n",
+		    escape_term_str(argv[0]), strerror(errno));
 		_exit(127);
 	}
 	close(sync[0]);

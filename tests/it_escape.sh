@@ -63,6 +63,11 @@ timeout 30 "$AGENTD" shell --session "$id0" -- /bin/echo "$c0" "$c1" "$forge" </
 	note "agentd shell exited non-zero (the command is logged all the same)"
 wait_event '.event == "shell_ended"' 20
 has_event '.event == "shell_started"' '.command[1] | startswith("c0:")' || fail "the command is not logged as given"
+# A command that cannot be run: its name comes back in a message on the
+# shell's terminal (CR LF there are the terminal's line ends).
+timeout 30 "$AGENTD" shell --session "$id0" -- "$c0" </dev/null 2>&1 | tr -d '\r' > "$WORK/out" || true
+grep -q 'c0:' "$WORK/out" || fail "no message naming the command: $(cat -v "$WORK/out")"
+check_out "agentd shell -- COMMAND (cannot run)" "$WORK/out"
 
 "$AGENTD" status > "$WORK/status" || fail "agentd status failed"
 check_out "agentd status" "$WORK/status" "$n"
