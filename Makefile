@@ -105,7 +105,7 @@ sanitize:
 FUZZ_SECONDS ?= 60
 FUZZ_SRC     = $(sort $(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_BIN     = $(FUZZ_SRC:tests/fuzz/%.c=build-fuzz/%)
-build-fuzz/%: tests/fuzz/%.c tests/refutf8.h $(LIB_SRC) $(BUILD)/config.mk
+build-fuzz/%: tests/fuzz/%.c $(wildcard tests/ref*.h) $(LIB_SRC) $(BUILD)/config.mk
 	@mkdir -p $(@D)
 	$(if $(V),,@echo "  FUZZ    $@")
 	$(Q)clang -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \

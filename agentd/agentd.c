@@ -12,6 +12,7 @@
 
 #include "agentd.h"
 #include "duration.h"
+#include "escape.h"
 
 const char	*dir_opt;
 
@@ -58,12 +59,16 @@ void
 die_usage(const char *verb, const char *fmt, ...)
 {
 	va_list ap;
+	char *msg;
 
-	fprintf(stderr, "agentd %s: ", verb);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	if (vasprintf(&msg, fmt, ap) == -1)
+		msg = NULL;
 	va_end(ap);
-	fputc('\n', stderr);
+	/* It may echo an argument: escaped like every message (lib/escape). */
+	fprintf(stderr, "agentd %s: %s\n", verb,
+	    msg ? escape_term_str(msg) : "usage error");
+	free(msg);
 	usage_for(verb);
 	exit(EXIT_USAGE);
 }
@@ -162,7 +167,7 @@ main(int argc, char **argv)
 			return 0;
 		} else {
 			fprintf(stderr, "agentd: unknown option '%s'\n",
-			    argv[argi]);
+			    escape_term_str(argv[argi]));
 			usage_all(stderr);
 			return EXIT_USAGE;
 		}
@@ -175,7 +180,8 @@ main(int argc, char **argv)
 		if (strcmp(cmds[i].name, argv[argi]) == 0)
 			return cmds[i].exec(argc - argi, argv + argi);
 	}
-	fprintf(stderr, "agentd: unknown verb '%s'\n", argv[argi]);
+	fprintf(stderr, "agentd: unknown verb '%s'\n",
+	    escape_term_str(argv[argi]));
 	usage_all(stderr);
 	return EXIT_USAGE;
 }

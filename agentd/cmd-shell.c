@@ -25,6 +25,7 @@
 
 #include "agentd.h"
 #include "ctlmsg.h"
+#include "escape.h"
 
 static struct termios	saved_tio;
 static int		tio_saved;
@@ -142,7 +143,7 @@ cmd_shell(int argc, char **argv)
 		die_usage("shell", "no session: use --session ID or set "
 		    "AGENTD_SESSION (agentd start prints it)");
 	if (roots_resolve(&roots, &cause) == -1) {
-		fprintf(stderr, "agentd shell: %s\n", cause);
+		fprintf(stderr, "agentd shell: %s\n", escape_term_str(cause));
 		return 1;
 	}
 
@@ -185,7 +186,8 @@ cmd_shell(int argc, char **argv)
 		close(p[1]);
 	}
 	if ((fd = client_connect(&roots, 0, &cause)) == -1) {
-		fprintf(stderr, "agentd shell: %s\n", cause ? cause : "failed");
+		fprintf(stderr, "agentd shell: %s\n", cause ?
+		    escape_term_str(cause) : "failed");
 		goto out;
 	}
 	saved_fl[0] = fcntl(STDIN_FILENO, F_GETFL);
@@ -208,9 +210,10 @@ cmd_shell(int argc, char **argv)
 		err = ctlmsg_get_str(msg, "error");
 		/* A policy's own words (recording required): shown as they are. */
 		if ((v = ctlmsg_get_str(msg, "message")) != NULL)
-			fprintf(stderr, "%s\n", v);
+			fprintf(stderr, "%s\n", escape_term_str(v));
 		else
-			fprintf(stderr, "agentd shell: %s\n", err ? err : "refused");
+			fprintf(stderr, "agentd shell: %s\n",
+			    err ? escape_term_str(err) : "refused");
 		if (ctlmsg_get_uint(msg, "exit_status", 1, 255, &code) == 0)
 			rc = (int)code;
 		cJSON_Delete(msg);
@@ -274,7 +277,8 @@ cmd_shell(int argc, char **argv)
 			v = ctlmsg_get_str(msg, "event");
 			if (v != NULL && strcmp(v, "message") == 0 &&
 			    (err = ctlmsg_get_str(msg, "text")) != NULL)
-				fprintf(stderr, tty ? "\r\n%s\r\n" : "%s\n", err);
+				fprintf(stderr, tty ? "\r\n%s\r\n" : "%s\n",
+				    escape_term_str(err));
 			if (v != NULL && strcmp(v, "exit") == 0) {
 				uint64_t code;
 				if (ctlmsg_get_uint(msg, "exit_status", 0, 255,

@@ -6,6 +6,7 @@
 
 #include "agentd.h"
 #include "ctlmsg.h"
+#include "escape.h"
 
 enum start_format { FMT_SH, FMT_CSH, FMT_JSON };
 
@@ -98,7 +99,7 @@ cmd_start(int argc, char **argv)
 	if (optind != argc)
 		die_usage("start", "unexpected argument '%s'", argv[optind]);
 	if (roots_resolve(&roots, &cause) == -1) {
-		fprintf(stderr, "agentd start: %s\n", cause);
+		fprintf(stderr, "agentd start: %s\n", escape_term_str(cause));
 		return 1;
 	}
 	req = cJSON_CreateObject();
@@ -110,7 +111,8 @@ cmd_start(int argc, char **argv)
 	if (label != NULL)
 		cJSON_AddStringToObject(req, "label", label);
 	if ((reply = client_call(&roots, req, 1, &cause)) == NULL) {
-		fprintf(stderr, "agentd start: %s\n", cause ? cause : "failed");
+		fprintf(stderr, "agentd start: %s\n", cause ?
+		    escape_term_str(cause) : "failed");
 		free(cause);
 		return 1;
 	}

@@ -22,6 +22,7 @@
 #include <sodium.h>
 
 #include "auditlog.h"
+#include "escape.h"
 #include "privdir.h"
 #include "recorder.h"
 #include "server.h"
@@ -33,12 +34,16 @@ void
 log_warn(const char *fmt, ...)
 {
 	va_list ap;
+	char *msg;
 
-	fprintf(stderr, "agentd[%ld]: ", (long)getpid());
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	if (vasprintf(&msg, fmt, ap) == -1)
+		msg = NULL;
 	va_end(ap);
-	fputc('\n', stderr);
+	/* agentd.log is read by people: one escaped line (lib/escape). */
+	fprintf(stderr, "agentd[%ld]: %s\n", (long)getpid(),
+	    msg ? escape_term_str(msg) : "(out of memory)");
+	free(msg);
 }
 
 /*

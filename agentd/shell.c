@@ -36,6 +36,7 @@
 
 #include "auditlog.h"
 #include "bq.h"
+#include "escape.h"
 #include "privdir.h"
 #include "recorder.h"
 #include "server.h"
@@ -267,8 +268,9 @@ shell_spawn(struct shell *sh, char **argv, char **envp, const char *cwd,
 		if (cwd == NULL || chdir(cwd) == -1)
 			(void)chdir("/");
 		execvpe(argv[0], argv, envp);
-		dprintf(STDERR_FILENO, "agentd shell: %s: %s%s", argv[0],
-		    strerror(errno), sh->tty ? "\r\n" : "\n");
+		dprintf(STDERR_FILENO, "agentd shell: %s: %s%s",
+		    escape_term_str(argv[0]), strerror(errno),
+		    sh->tty ? "\r\n" : "\n");
 		_exit(127);
 	}
 	close(sync[0]);
