@@ -269,6 +269,68 @@ def wait_for(cond, limit, what):
         time.sleep(0.05)
 
 
+class ResizeFlood:
+    """A linked shell (`sleep`) whose client sends resize frames in a loop,
+    as `agentd shell` does on every SIGWINCH, only without end. Speaks the
+    control protocol itself: the shell request carries a PTY's slave as the
+    client's terminal (stdin and stdout)."""
+
+    def __init__(self, ctl_path, sid):
+        import array
+        import threading
+        self.master, self.slave = os.openpty()
+        self.sent = 0
+        self.error = None
+        self.stop = threading.Event()
+        self.s = socket.socket(socket.AF_UNIX)
+        self.s.settimeout(10)
+        self.s.connect(ctl_path)
+        req = json.dumps({"cmd": "shell", "session": sid,
+                          "argv": ["sleep", "1000"], "cols": 80, "rows": 24,
+                          "env": {"TERM": "xterm"}}).encode()
+        self.s.sendmsg([struct.pack(">I", len(req))],
+                       [(socket.SOL_SOCKET, socket.SCM_RIGHTS,
+                         array.array("i", [self.slave, self.slave]))])
+        self.s.sendall(req)
+        reply = recv_frame(self.s)
+        check(reply is not None and reply.get("ok"),
+              f"shell for the resize flood refused: {reply!r}")
+        self.t = threading.Thread(target=self._run, daemon=True)
+        self.t.start()
+
+    def _run(self):
+        frames = [json.dumps({"cmd": "resize", "cols": c, "rows": 24}).encode()
+                  for c in (81, 80)]
+        batch = b"".join(struct.pack(">I", len(f)) + f for f in frames) * 32
+        try:
+            while not self.stop.is_set():
+                self.s.sendall(batch)	# 81x24, 80x24, … (each a change)
+                self.sent += 64
+        except OSError as e:
+            if not self.stop.is_set():
+                self.error = e
+
+    def end(self):
+        """Stops the flood and hangs up: the daemon ends the shell."""
+        self.stop.set()
+        self.s.shutdown(socket.SHUT_RDWR)
+        self.t.join(10)
+        self.s.close()
+        os.close(self.master)
+        os.close(self.slave)
+
+
+def recv_frame(s):
+    data = b""
+    while len(data) < 4 or len(data) < 4 + struct.unpack(">I", data[:4])[0]:
+        c = s.recv(65536)
+        if not c:
+            return None
+        data += c
+    n = struct.unpack(">I", data[:4])[0]
+    return json.loads(data[4:4 + n])
+
+
 # --- the three attacks ------------------------------------------------------
 
 class Env:
