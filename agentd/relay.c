@@ -481,7 +481,7 @@ relay_connect_agent(const struct session *se)
 	return fd;
 }
 
-/* --- accepting, timeouts and eviction -------------------------------------- */
+/* --- accepting, timeouts and eviction ------------------------------------ */
 
 /*
  * No client can starve the others (DESIGN-NOTES.md, "Starvation"). A client

@@ -217,7 +217,7 @@ server_timer_at(uint64_t when)
 		timer_arm(when);
 }
 
-/* --- descriptors ----------------------------------------------------------- */
+/* --- descriptors -------------------------------------------------------- */
 
 /*
  * At the descriptor limit (DESIGN §5: slow down, never spin, lose nothing):

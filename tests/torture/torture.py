@@ -1356,7 +1356,7 @@ def sc_starve(ctx, rng, n, res, quick=False):
         res.notes.append(f"daemon CPU at most {max(cpus) * 100:.0f} %")
     if with_resize:
         res.notes.append(f"{resizes} resize frames, largest cast "
-                         f"{cast_max / 1024:.0f} KiB")
+                         f"{cast_max} bytes")
     res.notes.append(f"{warns} descriptor warning(s) in agentd.log")
 
 
