@@ -488,8 +488,8 @@ relay_connect_agent(const struct session *se)
  * that owes the rest of a frame, or does not read its replies, is stalled:
  * closed RELAY_STALL_TIMEOUT_S after it stalled. One with nothing in flight
  * is idle: closed after RELAY_IDLE_TIMEOUT_S, since an ssh session may
- * legitimately keep its agent connection open for hours. One the agent works
- * for is never timed out by us. At MAX_RELAYS (or the descriptor limit) the
+ * legitimately keep its agent connection open for hours. One the agent
+ * still owes a reply is busy, never closed by us (the reply's event first). At MAX_RELAYS (or the descriptor limit) the
  * client that has been quiet the longest makes room, stalled ones first.
  * Each kind has one timeout, so the queues below are ordered by deadline.
  */
@@ -519,10 +519,12 @@ relay_classify(struct relay *r)
 {
 	enum relay_quiet q;
 
-	if (r->cout.len > 0 || (r->cin.len > 0 && bq_frame(&r->cin) == 0))
-		q = RELAY_STALLED;
-	else if (r->pcount > 0 || r->aout.len > 0)
+	/* Never drop a client the agent still owes replies to: each reply
+	 * may carry an event (an add, a signature) that must be written. */
+	if (r->pcount > 0 || r->aout.len > 0)
 		q = RELAY_BUSY;
+	else if (r->cout.len > 0 || (r->cin.len > 0 && bq_frame(&r->cin) == 0))
+		q = RELAY_STALLED;
 	else
 		q = RELAY_IDLE;
 	if (q == r->quiet)
