@@ -75,8 +75,19 @@ struct relay_end {
 	struct relay	*r;
 };
 
+/* Where a client stands, for timeouts and eviction (see relay_classify). */
+enum relay_quiet {
+	RELAY_BUSY,		/* the agent works for it: no deadline */
+	RELAY_STALLED,		/* owes the rest of a frame or takes no reply */
+	RELAY_IDLE,		/* nothing in flight */
+};
+
 struct relay {
 	TAILQ_ENTRY(relay)	 entry;
+	TAILQ_ENTRY(relay)	 quiet_entry;	/* se->relays_stalled/_idle */
+	TAILQ_ENTRY(relay)	 timeout_entry;	/* stalled_q or idle_q */
+	enum relay_quiet	 quiet;
+	uint64_t		 quiet_since;	/* CLOCK_BOOTTIME */
 	struct session		*se;
 	pid_t			 client_pid;
 	struct relay_end	 client;
@@ -121,12 +132,15 @@ bq_frame(const struct bq *q)
 
 /* --- connections ---------------------------------------------------------- */
 
+static void	relay_unquiet(struct relay *);
+
 static void
 relay_free(struct relay *r)
 {
 	struct session *se = r->se;
 	size_t i;
 
+	relay_unquiet(r);
 	if (r->refused > 1)
 		log_warn("session %s: refused %llu more requests from pid %ld",
 		    se->id, (unsigned long long)(r->refused - 1),
@@ -147,6 +161,7 @@ relay_free(struct relay *r)
 	se->nrelays--;
 	sodium_memzero(r, sizeof(*r));
 	ev_free_later(r);
+	server_fd_freed();
 }
 
 void
@@ -584,6 +599,8 @@ relay_reply(struct relay *r, const unsigned char *frame, size_t flen)
 
 /* --- the loop ------------------------------------------------------------- */
 
+static void	relay_classify(struct relay *);
+
 static void
 relay_update(struct relay *r)
 {
@@ -600,6 +617,7 @@ relay_update(struct relay *r)
 		aev |= EPOLLOUT;
 	ev_mod(r->client.fd, cev, &r->client.ev);
 	ev_mod(r->agent.fd, aev, &r->agent.ev);
+	relay_classify(r);
 }
 
 /* Handles every whole frame in q; -1 drops the connection. */
@@ -677,6 +695,107 @@ relay_connect_agent(const struct session *se)
 	return fd;
 }
 
+/* --- accepting, timeouts and eviction ------------------------------------ */
+
+/*
+ * No client can starve the others (DESIGN-NOTES.md, "Starvation"). A client
+ * that owes the rest of a frame, or does not read its replies, is stalled:
+ * closed RELAY_STALL_TIMEOUT_S after it stalled. One with nothing in flight
+ * is idle: closed after RELAY_IDLE_TIMEOUT_S, since an ssh session may
+ * legitimately keep its agent connection open for hours. One the agent
+ * still owes a reply is busy, never closed by us (the reply's event first). At MAX_RELAYS (or the descriptor limit) the
+ * client that has been quiet the longest makes room, stalled ones first.
+ * Each kind has one timeout, so the queues below are ordered by deadline.
+ */
+static TAILQ_HEAD(, relay) stalled_q = TAILQ_HEAD_INITIALIZER(stalled_q);
+static TAILQ_HEAD(, relay) idle_q = TAILQ_HEAD_INITIALIZER(idle_q);
+
+static void
+relay_unquiet(struct relay *r)
+{
+	switch (r->quiet) {
+	case RELAY_STALLED:
+		TAILQ_REMOVE(&r->se->relays_stalled, r, quiet_entry);
+		TAILQ_REMOVE(&stalled_q, r, timeout_entry);
+		break;
+	case RELAY_IDLE:
+		TAILQ_REMOVE(&r->se->relays_idle, r, quiet_entry);
+		TAILQ_REMOVE(&idle_q, r, timeout_entry);
+		break;
+	case RELAY_BUSY:
+		break;
+	}
+	r->quiet = RELAY_BUSY;
+}
+
+static void
+relay_classify(struct relay *r)
+{
+	enum relay_quiet q;
+
+	/* Never drop a client the agent still owes replies to: each reply
+	 * may carry an event (an add, a signature) that must be written. */
+	if (r->pcount > 0 || r->aout.len > 0)
+		q = RELAY_BUSY;
+	else if (r->cout.len > 0 || (r->cin.len > 0 && bq_frame(&r->cin) == 0))
+		q = RELAY_STALLED;
+	else
+		q = RELAY_IDLE;
+	if (q == r->quiet)
+		return;		/* a stalled client's clock keeps running */
+	relay_unquiet(r);
+	r->quiet = q;
+	r->quiet_since = now_boot_ns();
+	if (q == RELAY_STALLED) {
+		TAILQ_INSERT_TAIL(&r->se->relays_stalled, r, quiet_entry);
+		TAILQ_INSERT_TAIL(&stalled_q, r, timeout_entry);
+		server_timer_at(r->quiet_since + RELAY_STALL_TIMEOUT_S * NS);
+	} else if (q == RELAY_IDLE) {
+		TAILQ_INSERT_TAIL(&r->se->relays_idle, r, quiet_entry);
+		TAILQ_INSERT_TAIL(&idle_q, r, timeout_entry);
+		server_timer_at(r->quiet_since + RELAY_IDLE_TIMEOUT_S * NS);
+	}
+}
+
+void
+relay_expire(uint64_t now)
+{
+	struct relay *r;
+
+	while ((r = TAILQ_FIRST(&stalled_q)) != NULL &&
+	    r->quiet_since + RELAY_STALL_TIMEOUT_S * NS <= now)
+		relay_free(r);
+	while ((r = TAILQ_FIRST(&idle_q)) != NULL &&
+	    r->quiet_since + RELAY_IDLE_TIMEOUT_S * NS <= now)
+		relay_free(r);
+}
+
+uint64_t
+relay_next_deadline(void)
+{
+	struct relay *s = TAILQ_FIRST(&stalled_q), *i = TAILQ_FIRST(&idle_q);
+	uint64_t ts, ti;
+
+	ts = s != NULL ? s->quiet_since + RELAY_STALL_TIMEOUT_S * NS : 0;
+	ti = i != NULL ? i->quiet_since + RELAY_IDLE_TIMEOUT_S * NS : 0;
+	return ts == 0 || (ti != 0 && ti < ts) ? ti : ts;
+}
+
+int
+relay_evict(struct session *se)
+{
+	struct relay *r;
+
+	if (se != NULL && (r = TAILQ_FIRST(&se->relays_stalled)) == NULL)
+		r = TAILQ_FIRST(&se->relays_idle);
+	else if (se == NULL && (r = TAILQ_FIRST(&stalled_q)) == NULL)
+		r = TAILQ_FIRST(&idle_q);
+	if (r == NULL)
+		return -1;
+	relay_free(r);
+	return 0;
+}
+
 static void
 relay_accept_cb(struct evh *h, uint32_t events)
 {
@@ -687,8 +806,17 @@ relay_accept_cb(struct evh *h, uint32_t events)
 	int cfd, afd;
 
 	(void)events;
-	while ((cfd = accept4(se->listen_fd, NULL, NULL,
-	    SOCK_NONBLOCK | SOCK_CLOEXEC)) != -1) {
+	for (;;) {
+		cfd = accept4(se->listen_fd, NULL, NULL, SOCK_NONBLOCK |
+		    SOCK_CLOEXEC);
+		if (cfd == -1) {
+			if (errno == EINTR || errno == ECONNABORTED)
+				continue;
+			if (server_fd_error(errno) &&
+			    server_fd_shortage(errno) == 0)
+				continue;
+			break;
+		}
 		len = sizeof(cred);
 		if (getsockopt(cfd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == -1 ||
 		    cred.uid != geteuid()) {
@@ -697,8 +825,18 @@ relay_accept_cb(struct evh *h, uint32_t events)
 			close(cfd);
 			continue;
 		}
-		if (se->nrelays >= MAX_RELAYS ||
-		    (afd = relay_connect_agent(se)) == -1) {
+		/* Full: the quietest client makes room; if the agent works for
+		 * every one of them, the new one is refused. */
+		if (se->nrelays >= MAX_RELAYS && relay_evict(se) == -1) {
+			close(cfd);
+			continue;
+		}
+		while ((afd = relay_connect_agent(se)) == -1 &&
+		    server_fd_error(errno)) {
+			if (server_fd_shortage(errno) == -1)
+				break;
+		}
+		if (afd == -1) {
 			close(cfd);
 			continue;
 		}
@@ -719,12 +857,17 @@ relay_accept_cb(struct evh *h, uint32_t events)
 		se->nrelays++;
 		ev_add(cfd, EPOLLIN, &r->client.ev);
 		ev_add(afd, EPOLLIN, &r->agent.ev);
+		relay_classify(r);
 	}
 }
 
 void
 relay_accept(struct session *se)
 {
+	if (se->nrelays == 0) {
+		TAILQ_INIT(&se->relays_stalled);
+		TAILQ_INIT(&se->relays_idle);
+	}
 	se->listen_ev.cb = relay_accept_cb;
-	ev_add(se->listen_fd, EPOLLIN, &se->listen_ev);
+	ev_add(se->listen_fd, server_listen_events(), &se->listen_ev);
 }

@@ -571,10 +571,12 @@ session_finish(struct session *se)
 			}
 		}
 	}
+	server_fd_reserve_release();	/* at the descriptor limit, too */
 	if (privdir_remove(server->sessdirfd, se->id, &cause) == -1) {
 		log_warn("%s", cause ? cause : "cannot remove session directory");
 		free(cause);
 	}
+	server_fd_reserve_restore();
 	if (se->starter != NULL) {
 		ctl_reply_error(se->starter, "%s", se->abort_msg != NULL ?
 		    se->abort_msg : "session not started");
