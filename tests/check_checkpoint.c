@@ -13,6 +13,9 @@
 #include <check.h>
 #include <sodium.h>
 
+#include "auditevent.h"
+#include "auditlog.h"
+#include "auditread.h"
 #include "checkpoint.h"
 #include "checkrun.h"
 
@@ -316,6 +319,102 @@ START_TEST(test_check_rules)
 }
 END_TEST
 
+/* The daemon's rule on lib/auditlog's hook: a checkpoint after every 1000
+ * lines, written from inside the hook (which is not re-entered for it). */
+struct hooked {
+	struct auditlog		*log;
+	struct checkpoint_key	*key;
+	struct checkpoint_pub	 pub;
+	uint64_t		 signed_seq, calls;
+};
+
+static void
+hooked_logged(void *arg, uint64_t seq)
+{
+	struct hooked *hk = arg;
+	struct jsonw *w;
+	char sig[CHECKPOINT_SIG_B64 + 1];
+	uint64_t cs;
+
+	hk->calls++;
+	ck_assert_uint_eq(seq, auditlog_last_seq(hk->log));
+	if (seq - hk->signed_seq < CHECKPOINT_EVERY)
+		return;
+	cs = seq + 1;
+	w = auditlog_begin(hk->log, "checkpoint", NULL);
+	ck_assert_int_eq(checkpoint_sign(hk->key, "h", 1, cs,
+	    auditlog_head(hk->log), sig), 0);
+	jsonw_str(w, "host", "h");
+	jsonw_str(w, "head", auditlog_head(hk->log));
+	jsonw_str(w, "key_id", hk->pub.key_id);
+	jsonw_str(w, "sig", sig);
+	ck_assert_int_eq(auditlog_commit(hk->log, NULL), 0);
+	hk->signed_seq = cs;
+}
+
+START_TEST(test_auditlog_hook)
+{
+	struct hooked hk;
+	struct auditlog_openinfo info;
+	struct checkpoint_check cc;
+	struct auditread *rd;
+	struct auditread_line l;
+	struct auditevent ev;
+	const char *why;
+	int i, fd, rc;
+
+	memset(&hk, 0, sizeof(hk));
+	put("key", VEC_SECRET, 0600);
+	hk.key = checkpoint_key_load(dirfd, "key", "key", 0, NULL, NULL);
+	ck_assert_ptr_nonnull(hk.key);
+	checkpoint_key_public(hk.key, &hk.pub);
+	hk.log = auditlog_open(dirfd, "a.jsonl", &info, &cause);
+	ck_assert_ptr_nonnull(hk.log);
+	ck_assert_str_eq(info.last_event, "");
+	ck_assert_str_eq(auditlog_head(hk.log), "0000000000000000000000000000"
+	    "000000000000000000000000000000000000");
+	auditlog_on_commit(hk.log, hooked_logged, &hk);
+	for (i = 0; i < 1200; i++) {
+		auditlog_begin(hk.log, "created", "s");
+		ck_assert_int_eq(auditlog_commit(hk.log, NULL), 0);
+	}
+	/* Called once per line of ours, never for the checkpoints. */
+	ck_assert_uint_eq(hk.calls, 1200);
+	ck_assert_uint_eq(auditlog_last_seq(hk.log), 1201);
+	ck_assert_int_eq(auditlog_moved(hk.log, dirfd), 0);
+	ck_assert_int_eq(renameat(dirfd, "a.jsonl", dirfd, "a.1.jsonl"), 0);
+	ck_assert_int_eq(auditlog_moved(hk.log, dirfd), 1);
+	ck_assert_int_eq(renameat(dirfd, "a.1.jsonl", dirfd, "a.jsonl"), 0);
+	auditlog_close(hk.log);
+
+	/* A checkpoint at 1001, valid; a tail of 200. */
+	fd = openat(dirfd, "a.jsonl", O_RDONLY);
+	ck_assert_int_ge(fd, 0);
+	rd = auditread_open(fd);
+	checkpoint_check_init(&cc, &hk.pub);
+	while ((rc = auditread_next(rd, &l)) == 1) {
+		ck_assert_int_eq(checkpoint_check_raw(&cc, l.buf, l.len), 0);
+		ck_assert_int_eq(auditevent_parse(l.buf, l.len, &ev, &why), 0);
+		ck_assert_int_eq(checkpoint_check_line(&cc, ev.event.len == 10 &&
+		    memcmp(ev.event.p, "checkpoint", 10) == 0, &why), 0);
+	}
+	ck_assert_int_eq(rc, 0);
+	ck_assert_uint_eq(cc.checkpoints, 1);
+	ck_assert_uint_eq(cc.last_seq, 1001);
+	ck_assert_uint_eq(cc.tail, 200);
+	ck_assert_int_eq(checkpoint_check_end(&cc, &why), 0);
+	checkpoint_check_free(&cc);
+	auditread_free(rd);
+	close(fd);
+
+	/* Reopened: the last line's event is known. */
+	hk.log = auditlog_open(dirfd, "a.jsonl", &info, NULL);
+	ck_assert_str_eq(info.last_event, "created");
+	auditlog_close(hk.log);
+	checkpoint_key_free(hk.key);
+}
+END_TEST
+
 static Suite *
 checkpoint_suite(void)
 {
@@ -329,6 +428,12 @@ checkpoint_suite(void)
 	tcase_add_test(tc, test_pub_parse);
 	tcase_add_test(tc, test_key_file);
 	tcase_add_test(tc, test_check_rules);
+	suite_add_tcase(s, tc);
+	/* 1200 fsync'ed lines: slow on a busy disk. */
+	tc = tcase_create("hook");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 120);
+	tcase_add_test(tc, test_auditlog_hook);
 	suite_add_tcase(s, tc);
 	return s;
 }
