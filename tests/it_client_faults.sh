@@ -22,6 +22,7 @@ stop_fake() {
 faults_cleanup() {
 	local rc=$?
 	stop_fake
+	set +e	# keep going: cleanup reads rc from $?
 	(exit $rc)
 	cleanup
 }

@@ -38,6 +38,7 @@ trust_cleanup() {
 	for u in $USERS; do userdel -f "$u" 2>/dev/null || true; done
 	rm -rf "$MARK" ${VDIR:+"$VDIR"} ${ATKDIR:+"$ATKDIR"} ${VHOME:+"$VHOME"}
 	# lib.sh's cleanup: the root daemon, agents, AGENTD_DIR, WORK; exits rc.
+	set +e	# keep going: cleanup reads rc from $?
 	(exit $rc)
 	cleanup
 }
