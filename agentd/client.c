@@ -93,9 +93,7 @@ try_connect(const char *run, int dirfd, char **cause)
 	tv.tv_sec = ms / 1000;
 	tv.tv_usec = (ms % 1000) * 1000;
 	(void)setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-	while (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
-		if (errno == EINTR)
-			continue;
+	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
 		error = errno;
 		close(fd);
 		if (error == EAGAIN)
@@ -115,9 +113,9 @@ try_connect(const char *run, int dirfd, char **cause)
 	if (cred.uid != geteuid() && cred.uid != 0) {
 		close(fd);
 		return client_fail(cause, CLIENT_EUNTRUSTED, "%s/control.sock: "
-		    "the daemon runs as uid %lu, not %lu or root (refusing to "
-		    "talk to it)", run, (unsigned long)cred.uid,
-		    (unsigned long)geteuid());
+		    "the daemon runs as uid %lu, not %lu%s (refusing to talk to "
+		    "it)", run, (unsigned long)cred.uid,
+		    (unsigned long)geteuid(), geteuid() != 0 ? " or root" : "");
 	}
 	return fd;
 }
@@ -148,30 +146,33 @@ open_run(const char *run, int flags, char **cause)
 	return -1;
 }
 
-/* Reads what fd gives until EOF or the deadline (ms on CLOCK_MONOTONIC). */
-static size_t
-read_until(int fd, char *buf, size_t len, long long deadline, int *timedout)
+static long long
+client_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Reads what fd gives until EOF, for at most ms; *timedout says which. */
+static void
+read_until_eof(int fd, char *buf, size_t len, int ms, int *timedout)
 {
 	struct pollfd pfd = { .fd = fd, .events = POLLIN };
-	struct timespec ts;
+	long long deadline = client_now_ms() + ms, left;
 	size_t have = 0;
 	ssize_t n;
-	long long now;
 	int r;
 
 	*timedout = 0;
 	while (have < len - 1) {
-		clock_gettime(CLOCK_MONOTONIC, &ts);
-		now = (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-		if (now >= deadline) {
+		if ((left = deadline - client_now_ms()) <= 0) {
 			*timedout = 1;
 			break;
 		}
-		if ((r = poll(&pfd, 1, (int)(deadline - now))) == -1 &&
-		    errno == EINTR)
-			continue;
-		if (r <= 0)
-			continue;
+		if ((r = poll(&pfd, 1, (int)left)) <= 0)
+			continue;	/* EINTR, or the deadline: checked above */
 		if ((n = read(fd, buf + have, len - 1 - have)) == 0)
 			break;
 		if (n == -1 && errno == EINTR)
@@ -181,7 +182,6 @@ read_until(int fd, char *buf, size_t len, long long deadline, int *timedout)
 		have += (size_t)n;
 	}
 	buf[have] = '\0';
-	return have;
 }
 
 /*
@@ -226,13 +226,7 @@ spawn_server(char **cause)
 	/* serve gives up after client_timeout_ms(); we allow a little more,
 	 * then end it ourselves. */
 	secs = client_timeout_ms() / 1000 + CLIENT_SPAWN_SLACK_S;
-	{
-		struct timespec ts;
-
-		clock_gettime(CLOCK_MONOTONIC, &ts);
-		(void)read_until(pfd[0], msg, sizeof(msg), (long long)ts.tv_sec *
-		    1000 + ts.tv_nsec / 1000000 + secs * 1000LL, &timedout);
-	}
+	read_until_eof(pfd[0], msg, sizeof(msg), secs * 1000, &timedout);
 	close(pfd[0]);
 	if (timedout)
 		(void)kill(pid, SIGKILL);
