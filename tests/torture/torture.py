@@ -1301,6 +1301,9 @@ def run_one(name, fn, what, iters, rng, secrets):
     return res
 
 
+KEEP_MARKER = "<!-- Written by hand below this line; make torture keeps it. -->"
+
+
 def report(results, seed, quick, path, started):
     lines = [
         "# Reliability figures",
@@ -1327,8 +1330,18 @@ def report(results, seed, quick, path, started):
         lines.append(f"| {r.name} | {r.what} | {r.iterations} | {res} | "
                      f"{'; '.join(r.notes).replace('|', '/')} |")
     lines.append("")
+    # Sections written by hand (fault kinds tested elsewhere) follow a
+    # marker line and are kept as they are.
+    kept = ""
+    try:
+        with open(path) as f:
+            old = f.read()
+        if KEEP_MARKER in old:
+            kept = "\n" + old[old.index(KEEP_MARKER):]
+    except OSError:
+        pass
     with open(path, "w") as f:
-        f.write("\n".join(lines))
+        f.write("\n".join(lines) + kept)
 
 
 def main():
