@@ -202,6 +202,7 @@ cmd_serve(int argc, char **argv)
 		daemonize(&readyfd);
 		if (redirect_stderr(&roots, &cause) == -1) {
 			dprintf(readyfd, "%s\n", cause ? cause : "out of memory");
+			free(cause);
 			return 1;
 		}
 	}
