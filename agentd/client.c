@@ -100,8 +100,12 @@ try_connect(const char *run, int dirfd, char **cause)
 			return client_fail(cause, EAGAIN, "%s/control.sock: the "
 			    "daemon accepts no connection (waited %d s)", run,
 			    ms / 1000);
-		return client_fail(cause, error, "no agentd is running for %s "
-		    "(%s/control.sock: %s)", run, run, strerror(error));
+		if (error == ENOENT || error == ECONNREFUSED)
+			return client_fail(cause, error, "no agentd is running "
+			    "for %s (%s/control.sock: %s)", run, run,
+			    strerror(error));
+		return client_fail(cause, error, "%s/control.sock: connect: %s",
+		    run, strerror(error));
 	}
 	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == -1) {
 		error = errno;
