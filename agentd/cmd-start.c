@@ -62,6 +62,24 @@ print_env(enum start_format fmt, const char *name, const char *value)
 	}
 }
 
+/* Stops a session whose values we could not print: no one could use it. */
+static int
+start_undo(const struct roots *r, const char *session)
+{
+	cJSON *req, *reply;
+	char *cause = NULL;
+
+	req = cJSON_CreateObject();
+	cJSON_AddStringToObject(req, "cmd", "stop");
+	cJSON_AddStringToObject(req, "session", session);
+	reply = client_call(r, req, CLIENT_WAIT_STOP, &cause);
+	free(cause);
+	if (reply == NULL)
+		return -1;
+	cJSON_Delete(reply);
+	return 0;
+}
+
 int
 cmd_start(int argc, char **argv)
 {
@@ -160,9 +178,9 @@ cmd_start(int argc, char **argv)
 	if (fmt == FMT_CSH && (csh_unsafe(sock) || csh_unsafe(session) ||
 	    csh_unsafe(expires))) {
 		fprintf(stderr, "agentd start: the reply holds a control "
-		    "character that csh cannot take (use -s or --json)%s%s\n",
-		    csh_unsafe(session) ? "" : "; started session ",
-		    csh_unsafe(session) ? "" : session);
+		    "character that csh cannot take (use -s or --json); %s\n",
+		    start_undo(&roots, session) == 0 ? "the session was stopped" :
+		    "the session could not be stopped");
 		cJSON_Delete(reply);
 		return 1;
 	}

@@ -191,6 +191,8 @@ note "sh: values round-trip through eval unchanged"
 if command -v csh >/dev/null || command -v tcsh >/dev/null; then
 	rc=0; out=$("$AGENTD" start -c 2>"$WORK/err") || rc=$?
 	[ $rc -eq 1 ] && [ -z "$out" ] || fail "csh: a value with a newline was printed: $out"
+	# The session nobody can use is stopped again.
+	grep -q '"cmd":"stop"' "$WORK/record3" || fail "csh: the unusable session was not stopped"
 	note "csh newline: $(cat "$WORK/err")"
 	kill_fakes
 	rm -f "$AGENTD_DIR/run/control.sock"
