@@ -105,14 +105,18 @@ sanitize:
 FUZZ_SECONDS ?= 60
 FUZZ_SRC     = $(sort $(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_BIN     = $(FUZZ_SRC:tests/fuzz/%.c=build-fuzz/%)
-build-fuzz/%: tests/fuzz/%.c tests/refutf8.h $(LIB_SRC) $(BUILD)/config.mk
+build-fuzz/%: tests/fuzz/%.c $(wildcard tests/ref*.h) $(LIB_SRC) $(BUILD)/config.mk
 	@mkdir -p $(@D)
 	$(if $(V),,@echo "  FUZZ    $@")
 	$(Q)clang -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
 	    -Ilib $(PKG_CFLAGS) -o $@ $< $(LIB_SRC) $(PKG_LIBS)
-fuzz: $(FUZZ_BIN)
+fuzz: $(FUZZ_BIN) $(BINS)
 	@[ -n "$$(ls -A build-fuzz/corpus/fuzz_agentproto 2>/dev/null)" ] || \
 	    tests/fuzz/agent-corpus.sh build-fuzz/corpus/fuzz_agentproto
+	@echo "fuzz: tests/fuzz/diff_relay.py (relay vs. ssh-agent) for $(FUZZ_SECONDS)s"
+	@AGENTD=$(abspath $(BUILD)/bin/agentd) python3 tests/fuzz/diff_relay.py \
+	    --seconds $(FUZZ_SECONDS) --corpus build-fuzz/corpus/fuzz_agentproto \
+	    --out build-fuzz/diff_relay
 	@set -e; for f in $(FUZZ_BIN); do \
 	    mkdir -p build-fuzz/corpus/$$(basename $$f); \
 	    echo "fuzz: $$f for $(FUZZ_SECONDS)s"; \

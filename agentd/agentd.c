@@ -13,6 +13,7 @@
 
 #include "agentd.h"
 #include "duration.h"
+#include "escape.h"
 
 const char	*dir_opt;
 
@@ -23,7 +24,7 @@ static const struct cmd_entry cmds[] = {
 	{ "start", "start [--ttl D] [--key-ttl D] [--label L] [-s|-c|--json]",
 	    cmd_start },
 	{ "add", "add [--session ID] [--lifetime D] KEYFILE...", cmd_add },
-	{ "shell", "shell [--session ID] [-- CMD ARGS...]", cmd_shell },
+	{ "shell", "shell [--session ID] [-t|-T] [-- CMD ARGS...]", cmd_shell },
 	{ "stop", "stop [--session ID | --all]", cmd_stop },
 	{ "status", "status [--json]", cmd_status },
 	{ "tether", NULL, cmd_tether },
@@ -59,12 +60,16 @@ void
 die_usage(const char *verb, const char *fmt, ...)
 {
 	va_list ap;
+	char *msg;
 
-	fprintf(stderr, "agentd %s: ", verb);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	if (vasprintf(&msg, fmt, ap) == -1)
+		msg = NULL;
 	va_end(ap);
-	fputc('\n', stderr);
+	/* It may echo an argument: escaped like every message (lib/escape). */
+	fprintf(stderr, "agentd %s: %s\n", verb,
+	    msg ? escape_term_str(msg) : "usage error");
+	free(msg);
 	usage_for(verb);
 	exit(EXIT_USAGE);
 }
@@ -166,7 +171,7 @@ main(int argc, char **argv)
 			return 0;
 		} else {
 			fprintf(stderr, "agentd: unknown option '%s'\n",
-			    argv[argi]);
+			    escape_term_str(argv[argi]));
 			usage_all(stderr);
 			return EXIT_USAGE;
 		}
@@ -179,7 +184,8 @@ main(int argc, char **argv)
 		if (strcmp(cmds[i].name, argv[argi]) == 0)
 			return cmds[i].exec(argc - argi, argv + argi);
 	}
-	fprintf(stderr, "agentd: unknown verb '%s'\n", argv[argi]);
+	fprintf(stderr, "agentd: unknown verb '%s'\n",
+	    escape_term_str(argv[argi]));
 	usage_all(stderr);
 	return EXIT_USAGE;
 }

@@ -18,6 +18,7 @@
 
 #include "agentd.h"
 #include "ctlmsg.h"
+#include "escape.h"
 
 static int
 run_ssh_add(const char *socket, uint64_t lifetime, char **files, int nfiles)
@@ -98,7 +99,7 @@ cmd_add(int argc, char **argv)
 		die_usage("add", "no session: use --session ID or set "
 		    "AGENTD_SESSION (agentd start prints it)");
 	if (roots_resolve(&roots, &cause) == -1) {
-		fprintf(stderr, "agentd add: %s\n", cause);
+		fprintf(stderr, "agentd add: %s\n", escape_term_str(cause));
 		return 1;
 	}
 	req = cJSON_CreateObject();
@@ -127,7 +128,8 @@ cmd_add(int argc, char **argv)
 	}
 	return 0;
 fail:
-	fprintf(stderr, "agentd add: %s\n", cause ? cause : "failed");
+	fprintf(stderr, "agentd add: %s\n", cause ?
+		    escape_term_str(cause) : "failed");
 	free(cause);
 	return 1;
 }

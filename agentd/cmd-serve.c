@@ -15,6 +15,7 @@
 #include <sodium.h>
 
 #include "agentd.h"
+#include "escape.h"
 #include "privdir.h"
 #include "recorder.h"
 
@@ -186,7 +187,7 @@ cmd_serve(int argc, char **argv)
 	if (optind != argc)
 		die_usage("serve", "unexpected argument '%s'", argv[optind]);
 	if (roots_resolve(&roots, &cause) == -1) {
-		fprintf(stderr, "agentd serve: %s\n", cause);
+		fprintf(stderr, "agentd serve: %s\n", escape_term_str(cause));
 		return 1;
 	}
 	/* Only the daemon needs libsodium initialised (ids, hashes): it costs

@@ -1,10 +1,12 @@
 /*
- * agentd shell: run a command (default: the login shell) on a PTY that the
- * daemon owns and records, linked to a session. This process hands its
- * stdin and stdout to the daemon, puts a terminal in raw mode (so ^C, ^Z, ^D
- * reach the command), forwards window-size changes, and exits with the
- * command's status. Raw mode and the descriptors' flags are restored on
- * every way out.
+ * agentd shell: run a command (default: the login shell) linked to a
+ * session, recorded by the daemon. Like ssh, on a PTY that the daemon owns
+ * when our stdin is a terminal (-t forces one, -T forbids it; the last of
+ * them wins, as with ssh), on pipes otherwise. This process hands its stdin
+ * and stdout (and stderr, on pipes) to the daemon; with a PTY it puts a
+ * terminal in raw mode (so ^C, ^Z, ^D reach the command) and forwards
+ * window-size changes. It exits with the command's status. Raw mode and the
+ * descriptors' flags are restored on every way out.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -23,10 +25,11 @@
 
 #include "agentd.h"
 #include "ctlmsg.h"
+#include "escape.h"
 
 static struct termios	saved_tio;
 static int		tio_saved;
-static int		saved_fl[2] = { -1, -1 };
+static int		saved_fl[3] = { -1, -1, -1 };
 
 static void
 restore_terminal(void)
@@ -39,6 +42,8 @@ restore_terminal(void)
 		(void)fcntl(STDIN_FILENO, F_SETFL, saved_fl[0]);
 	if (saved_fl[1] != -1)
 		(void)fcntl(STDOUT_FILENO, F_SETFL, saved_fl[1]);
+	if (saved_fl[2] != -1)
+		(void)fcntl(STDERR_FILENO, F_SETFL, saved_fl[2]);
 }
 
 static void
@@ -110,10 +115,16 @@ cmd_shell(int argc, char **argv)
 	size_t i, bodylen;
 	sigset_t set;
 	pid_t stdin_copier = -1;
-	int ch, fd, fds[2], p[2], sfd, rc = 1, status;
+	int ch, fd, fds[3], nfds, p[2], sfd, rc = 1, status, tty = -1;
 
-	while ((ch = getopt_long(argc, argv, "+h", longopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "+htT", longopts, NULL)) != -1) {
 		switch (ch) {
+		case 't':
+			tty = 1;
+			break;
+		case 'T':
+			tty = 0;
+			break;
 		case 'S':
 			session = optarg;
 			break;
@@ -132,7 +143,7 @@ cmd_shell(int argc, char **argv)
 		die_usage("shell", "no session: use --session ID or set "
 		    "AGENTD_SESSION (agentd start prints it)");
 	if (roots_resolve(&roots, &cause) == -1) {
-		fprintf(stderr, "agentd shell: %s\n", cause);
+		fprintf(stderr, "agentd shell: %s\n", escape_term_str(cause));
 		return 1;
 	}
 
@@ -144,6 +155,9 @@ cmd_shell(int argc, char **argv)
 		for (ch = optind; ch < argc; ch++)
 			cJSON_AddItemToArray(args, cJSON_CreateString(argv[ch]));
 	}
+	if (tty == -1)
+		tty = isatty(STDIN_FILENO);
+	cJSON_AddBoolToObject(req, "tty", tty);
 	window_size(&cols, &rows);
 	cJSON_AddNumberToObject(req, "cols", cols);
 	cJSON_AddNumberToObject(req, "rows", rows);
@@ -159,7 +173,10 @@ cmd_shell(int argc, char **argv)
 
 	fds[0] = STDIN_FILENO;
 	fds[1] = STDOUT_FILENO;
-	if (!pollable(STDIN_FILENO)) {
+	fds[2] = STDERR_FILENO;
+	nfds = tty ? 2 : 3;
+	/* On pipes the command reads our stdin itself, whatever it is. */
+	if (tty && !pollable(STDIN_FILENO)) {
 		if (pipe(p) == -1) {
 			perror("agentd shell: pipe");
 			return 1;
@@ -169,13 +186,15 @@ cmd_shell(int argc, char **argv)
 		close(p[1]);
 	}
 	if ((fd = client_connect(&roots, 0, &cause)) == -1) {
-		fprintf(stderr, "agentd shell: %s\n", cause ? cause : "failed");
+		fprintf(stderr, "agentd shell: %s\n", cause ?
+		    escape_term_str(cause) : "failed");
 		goto out;
 	}
 	saved_fl[0] = fcntl(STDIN_FILENO, F_GETFL);
 	saved_fl[1] = fcntl(STDOUT_FILENO, F_GETFL);
+	saved_fl[2] = fcntl(STDERR_FILENO, F_GETFL);
 	atexit(restore_terminal);
-	if (text == NULL || ctlmsg_send_fds(fd, text, strlen(text), fds, 2) == -1 ||
+	if (text == NULL || ctlmsg_send_fds(fd, text, strlen(text), fds, nfds) == -1 ||
 	    ctlmsg_recv(fd, &body, &bodylen, 60000) == -1) {
 		fprintf(stderr, "agentd shell: control socket: %s\n",
 		    strerror(errno));
@@ -191,9 +210,10 @@ cmd_shell(int argc, char **argv)
 		err = ctlmsg_get_str(msg, "error");
 		/* A policy's own words (recording required): shown as they are. */
 		if ((v = ctlmsg_get_str(msg, "message")) != NULL)
-			fprintf(stderr, "%s\n", v);
+			fprintf(stderr, "%s\n", escape_term_str(v));
 		else
-			fprintf(stderr, "agentd shell: %s\n", err ? err : "refused");
+			fprintf(stderr, "agentd shell: %s\n",
+			    err ? escape_term_str(err) : "refused");
 		if (ctlmsg_get_uint(msg, "exit_status", 1, 255, &code) == 0)
 			rc = (int)code;
 		cJSON_Delete(msg);
@@ -201,7 +221,8 @@ cmd_shell(int argc, char **argv)
 	}
 	cJSON_Delete(msg);
 
-	if (isatty(STDIN_FILENO) && tcgetattr(STDIN_FILENO, &saved_tio) == 0) {
+	if (tty && isatty(STDIN_FILENO) &&
+	    tcgetattr(STDIN_FILENO, &saved_tio) == 0) {
 		tio_saved = 1;
 		raw = saved_tio;
 		cfmakeraw(&raw);
@@ -231,6 +252,8 @@ cmd_shell(int argc, char **argv)
 				continue;
 			if (si.ssi_signo != SIGWINCH)
 				break;	/* we are told to go: the daemon hangs up */
+			if (!tty)
+				continue;	/* no terminal to resize */
 			window_size(&cols, &rows);
 			req = cJSON_CreateObject();
 			cJSON_AddStringToObject(req, "cmd", "resize");
@@ -254,7 +277,8 @@ cmd_shell(int argc, char **argv)
 			v = ctlmsg_get_str(msg, "event");
 			if (v != NULL && strcmp(v, "message") == 0 &&
 			    (err = ctlmsg_get_str(msg, "text")) != NULL)
-				fprintf(stderr, "\r\n%s\r\n", err);
+				fprintf(stderr, tty ? "\r\n%s\r\n" : "%s\n",
+				    escape_term_str(err));
 			if (v != NULL && strcmp(v, "exit") == 0) {
 				uint64_t code;
 				if (ctlmsg_get_uint(msg, "exit_status", 0, 255,

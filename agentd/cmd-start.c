@@ -7,6 +7,7 @@
 
 #include "agentd.h"
 #include "ctlmsg.h"
+#include "escape.h"
 
 enum start_format { FMT_SH, FMT_CSH, FMT_JSON };
 
@@ -142,13 +143,14 @@ cmd_start(int argc, char **argv)
 	if (optind != argc)
 		die_usage("start", "unexpected argument '%s'", argv[optind]);
 	if (roots_resolve(&roots, &cause) == -1) {
-		fprintf(stderr, "agentd start: %s\n", cause);
+		fprintf(stderr, "agentd start: %s\n", escape_term_str(cause));
 		return 1;
 	}
 	/* The socket lies in R: refuse before a session exists for nothing. */
 	if (fmt == FMT_CSH && csh_unsafe(roots.run)) {
 		fprintf(stderr, "agentd start: %s: holds a control character "
-		    "that csh cannot take: use -s or --json\n", roots.run);
+		    "that csh cannot take: use -s or --json\n",
+		    escape_term_str(roots.run));
 		return 1;
 	}
 	req = cJSON_CreateObject();
@@ -160,7 +162,8 @@ cmd_start(int argc, char **argv)
 	if (label != NULL)
 		cJSON_AddStringToObject(req, "label", label);
 	if ((reply = client_call(&roots, req, CLIENT_AUTOSTART, &cause)) == NULL) {
-		fprintf(stderr, "agentd start: %s\n", cause ? cause : "failed");
+		fprintf(stderr, "agentd start: %s\n", cause ?
+		    escape_term_str(cause) : "failed");
 		free(cause);
 		return 1;
 	}

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 
 #include "agentd.h"
+#include "escape.h"
 
 int
 cmd_stop(int argc, char **argv)
@@ -51,7 +52,7 @@ cmd_stop(int argc, char **argv)
 		die_usage("stop", "no session: use --session ID, --all, or set "
 		    "AGENTD_SESSION");
 	if (roots_resolve(&roots, &cause) == -1) {
-		fprintf(stderr, "agentd stop: %s\n", cause);
+		fprintf(stderr, "agentd stop: %s\n", escape_term_str(cause));
 		return 1;
 	}
 	req = cJSON_CreateObject();
@@ -61,14 +62,16 @@ cmd_stop(int argc, char **argv)
 	else
 		cJSON_AddStringToObject(req, "session", session);
 	if ((reply = client_call(&roots, req, CLIENT_WAIT_STOP, &cause)) == NULL) {
-		fprintf(stderr, "agentd stop: %s\n", cause ? cause : "failed");
+		fprintf(stderr, "agentd stop: %s\n", cause ?
+		    escape_term_str(cause) : "failed");
 		free(cause);
 		return 1;
 	}
 	cJSON_ArrayForEach(item, cJSON_GetObjectItemCaseSensitive(reply,
 	    "stopped")) {
 		if (cJSON_IsString(item))
-			printf("stopped %s\n", item->valuestring);
+			printf("stopped %s\n",
+			    escape_term_str(item->valuestring));
 	}
 	cJSON_Delete(reply);
 	return 0;

@@ -46,9 +46,15 @@ keys_forget(struct session *se, struct session_key *k)
 	*k = se->keys[--se->nkeys];
 }
 
+bool
+keys_held(struct session *se, const struct agentproto_key *key)
+{
+	return keys_find(se, key) != NULL;
+}
+
 int
 keys_loaded(struct session *se, const struct agentproto_key *key,
-    uint32_t lifetime, int confirm, char **cause)
+    uint32_t lifetime, int confirm, const char *provider, char **cause)
 {
 	struct session_key *k, *nk;
 	struct jsonw *w;
@@ -58,6 +64,8 @@ keys_loaded(struct session *se, const struct agentproto_key *key,
 	jsonw_str(w, "key_type", key->type);
 	jsonw_uint(w, "lifetime_s", lifetime);
 	jsonw_bool(w, "confirm", confirm != 0);
+	if (provider != NULL)
+		jsonw_str(w, "provider", provider);
 	if (auditlog_commit(server->log, cause) == -1)
 		return -1;
 	/* A re-add replaces the old lifetime, as in the agent. */
@@ -70,6 +78,7 @@ keys_loaded(struct session *se, const struct agentproto_key *key,
 		k->key = *key;
 	}
 	k->expires_ns = now_boot_ns() + (uint64_t)lifetime * NS;
+	k->card = provider != NULL;
 	server_rearm_timer();
 	return 0;
 }
@@ -107,20 +116,77 @@ keys_removed_all(struct session *se, const char *reason)
 	}
 }
 
+void
+keys_card_gone(struct session *se, const struct agentproto_key *list,
+    size_t n)
+{
+	struct agentproto_key key;
+	char *cause = NULL;
+	size_t i = 0, j;
+
+	while (i < se->nkeys) {
+		for (j = 0; j < n; j++) {
+			if (strcmp(se->keys[i].key.fingerprint,
+			    list[j].fingerprint) == 0 &&
+			    strcmp(se->keys[i].key.type, list[j].type) == 0)
+				break;
+		}
+		if (!se->keys[i].card || j < n) {
+			i++;
+			continue;
+		}
+		key = se->keys[i].key;
+		if (keys_removed(se, &key, "requested", &cause) == -1) {
+			log_warn("session %s: key_removed not written: %s",
+			    se->id, cause ? cause : "?");
+			free(cause);
+			cause = NULL;
+		}
+		/* keys_removed dropped entry i: look at what moved there. */
+	}
+}
+
 int
-keys_used(struct session *se, const struct agentproto_key *key, int ok,
-    const char *dest_fp, int forwarded, pid_t client_pid, char **cause)
+keys_lock_event(struct session *se, int lock, int ok, pid_t client_pid,
+    char **cause)
 {
 	struct jsonw *w;
+
+	w = auditlog_begin(server->log, lock ? "agent_locked" :
+	    "agent_unlocked", se->id);
+	jsonw_bool(w, "ok", ok != 0);
+	jsonw_int(w, "client_pid", client_pid);
+	return auditlog_commit(server->log, cause);
+}
+
+int
+keys_used(struct session *se, const struct agentproto_key *key, int ok,
+    const struct agentproto_hop *hops, size_t nhops, pid_t client_pid,
+    char **cause)
+{
+	struct jsonw *w;
+	bool forwarded = false;
+	size_t i;
 
 	w = auditlog_begin(server->log, "key_used", se->id);
 	jsonw_str(w, "fingerprint", key->fingerprint);
 	jsonw_bool(w, "ok", ok != 0);
-	jsonw_str(w, "dest_hostkey", dest_fp);	/* null without session-bind */
-	if (dest_fp != NULL)
-		jsonw_bool(w, "forwarded", forwarded != 0);
+	/* null without session-bind: a local use */
+	jsonw_str(w, "dest_hostkey", nhops > 0 ? hops[nhops - 1].hostkey : NULL);
+	for (i = 0; i < nhops; i++)
+		forwarded = forwarded || hops[i].forwarding;
+	if (nhops > 0)
+		jsonw_bool(w, "forwarded", forwarded);
 	else
 		jsonw_null(w, "forwarded");
+	jsonw_array_begin(w, "hops");
+	for (i = 0; i < nhops; i++) {
+		jsonw_object_begin(w, NULL);
+		jsonw_str(w, "hostkey", hops[i].hostkey);
+		jsonw_bool(w, "forwarding", hops[i].forwarding != 0);
+		jsonw_object_end(w);
+	}
+	jsonw_array_end(w);
 	jsonw_int(w, "client_pid", client_pid);
 	return auditlog_commit(server->log, cause);
 }

@@ -6,11 +6,18 @@
  * since session-bind@openssh.com binds a connection. Frames are capped at
  * 256 KiB like OpenSSH (a larger length drops that client). Requests are
  * parsed just enough to audit them and matched with their replies in order
- * (the protocol is strictly request/reply per connection):
+ * (the protocol is strictly request/reply per connection). Only what
+ * agentproto's allowlist parses exactly is forwarded; anything else is
+ * answered FAILURE here and never reaches ssh-agent (DESIGN §5):
  *   ADD            -> key_loaded on SUCCESS, lifetime capped to the session
- *   REMOVE(_ALL)   -> key_removed/requested on SUCCESS
- *   SIGN_REQUEST   -> key_used (ok, dest_hostkey from session-bind)
- *   everything else is relayed byte for byte.
+ *   ADD_SMARTCARD  -> lifetime capped; on SUCCESS the relay lists the agent's
+ *                     identities itself and logs key_loaded (provider) for
+ *                     each new one before the client sees SUCCESS
+ *   REMOVE(_ALL), REMOVE_SMARTCARD -> key_removed/requested on SUCCESS
+ *   LOCK, UNLOCK   -> agent_locked / agent_unlocked (ok, client_pid)
+ *   session-bind   -> a hop of this connection, kept in order
+ *   SIGN_REQUEST   -> key_used (ok, hops, dest_hostkey = the last hop)
+ *   REQUEST_IDENTITIES, query -> relayed as they are.
  * The event is durable before the reply reaches the client; when it cannot
  * be written, the client gets FAILURE instead (and an added key is removed
  * again). Buffers that carry secrets (adds, lock passwords) are wiped as
@@ -41,6 +48,11 @@ enum pending_kind {
 	PEND_REMOVE_ALL,
 	PEND_SIGN,
 	PEND_BIND,
+	PEND_LOCK,
+	PEND_UNLOCK,
+	PEND_CARD_ADD,
+	PEND_CARD_REMOVE,
+	PEND_CARD_LIST,	/* our identity list after a smartcard SUCCESS */
 	PEND_FAIL,	/* answered by us with FAILURE, in order */
 	PEND_SILENT,	/* our own request: its reply is not the client's */
 };
@@ -53,6 +65,8 @@ struct pending {
 	uint32_t		 lifetime;
 	int			 confirm;
 	int			 forwarding;	/* PEND_BIND */
+	char			*provider;	/* PEND_CARD_*: module path */
+	bool			 card_add;	/* PEND_CARD_LIST: after an add */
 };
 
 struct relay_end {
@@ -61,8 +75,19 @@ struct relay_end {
 	struct relay	*r;
 };
 
+/* Where a client stands, for timeouts and eviction (see relay_classify). */
+enum relay_quiet {
+	RELAY_BUSY,		/* the agent works for it: no deadline */
+	RELAY_STALLED,		/* owes the rest of a frame or takes no reply */
+	RELAY_IDLE,		/* nothing in flight */
+};
+
 struct relay {
 	TAILQ_ENTRY(relay)	 entry;
+	TAILQ_ENTRY(relay)	 quiet_entry;	/* se->relays_stalled/_idle */
+	TAILQ_ENTRY(relay)	 timeout_entry;	/* stalled_q or idle_q */
+	enum relay_quiet	 quiet;
+	uint64_t		 quiet_since;	/* CLOCK_BOOTTIME */
 	struct session		*se;
 	pid_t			 client_pid;
 	struct relay_end	 client;
@@ -75,13 +100,18 @@ struct relay {
 	size_t			 phead;
 	size_t			 pcount;
 	bool			 client_eof;
-	char			 dest_fp[AGENTPROTO_FP_LEN + 1];
-	bool			 bound;
-	int			 forwarded;
+	bool			 barrier;	/* a smartcard request is being
+						   audited: later requests wait */
+	uint64_t		 refused;	/* requests answered FAILURE */
+	struct agentproto_hop	 hops[AGENTPROTO_MAX_HOPS];
+	size_t			 nhops;
+	size_t			 binds_pending;
 };
 
 static const unsigned char failure_frame[5] = { 0, 0, 0, 1,
     AGENTPROTO_FAILURE };
+static const unsigned char success_frame[5] = { 0, 0, 0, 1,
+    AGENTPROTO_SUCCESS };
 
 /* Length of the whole first frame if it is complete, 0 if not yet, or -1
  * when its announced length breaks the cap. */
@@ -102,12 +132,19 @@ bq_frame(const struct bq *q)
 
 /* --- connections ---------------------------------------------------------- */
 
+static void	relay_unquiet(struct relay *);
+
 static void
 relay_free(struct relay *r)
 {
 	struct session *se = r->se;
 	size_t i;
 
+	relay_unquiet(r);
+	if (r->refused > 1)
+		log_warn("session %s: refused %llu more requests from pid %ld",
+		    se->id, (unsigned long long)(r->refused - 1),
+		    (long)r->client_pid);
 	ev_del(r->client.fd);
 	ev_del(r->agent.fd);
 	close(r->client.fd);
@@ -116,12 +153,15 @@ relay_free(struct relay *r)
 	bq_free(&r->ain);
 	bq_free(&r->cout);
 	bq_free(&r->aout);
-	for (i = 0; i < MAX_PENDING; i++)
+	for (i = 0; i < MAX_PENDING; i++) {
 		free(r->pend[i].blob);
+		free(r->pend[i].provider);
+	}
 	TAILQ_REMOVE(&se->relays, r, entry);
 	se->nrelays--;
 	sodium_memzero(r, sizeof(*r));
 	ev_free_later(r);
+	server_fd_freed();
 }
 
 void
@@ -139,6 +179,7 @@ pending_push(struct relay *r, enum pending_kind kind)
 	struct pending *p = &r->pend[(r->phead + r->pcount++) % MAX_PENDING];
 
 	free(p->blob);
+	free(p->provider);
 	memset(p, 0, sizeof(*p));
 	p->kind = kind;
 	return p;
@@ -156,32 +197,27 @@ relay_fail(struct relay *r)
 
 /* --- requests (client -> agent) ------------------------------------------- */
 
+/* ADD_IDENTITY / ADD_ID_CONSTRAINED: owns add (frees it). */
 static int
-relay_add(struct relay *r, const unsigned char *frame, size_t flen)
+relay_add(struct relay *r, const unsigned char *frame, size_t flen,
+    struct agentproto_add *add)
 {
-	struct agentproto_add add;
 	struct pending *p;
 	unsigned char *nf;
 	size_t nflen;
-	const char *why;
 	uint32_t life;
 	int rc;
 
-	if (agentproto_parse_add(frame + 5, flen - 5, &add, &why) == -1) {
-		/* Fail closed: what we cannot read, we do not let through. */
-		log_warn("session %s: refused an add from pid %ld: %s",
-		    r->se->id, (long)r->client_pid, why);
-		return relay_fail(r);
-	}
-	life = keys_lifetime_cap(r->se, add.has_lifetime, add.lifetime);
+	life = keys_lifetime_cap(r->se, add->has_lifetime, add->lifetime);
 	if (life == 0) {
-		agentproto_add_free(&add);
+		agentproto_add_free(add);
 		return relay_fail(r);
 	}
-	if (!add.has_lifetime || add.lifetime != life) {
-		if (agentproto_add_with_lifetime(frame + 5, flen - 5, &add, life,
-		    &nf, &nflen) == -1) {
-			agentproto_add_free(&add);
+	if (!add->has_lifetime || add->lifetime != life) {
+		if (agentproto_with_lifetime(AGENTPROTO_ADD_ID_CONSTRAINED,
+		    frame + 5, flen - 5, add->constraints_off, life, &nf,
+		    &nflen) == -1) {
+			agentproto_add_free(add);
 			return relay_fail(r);
 		}
 		rc = bq_append(&r->aout, nf, nflen);
@@ -190,81 +226,125 @@ relay_add(struct relay *r, const unsigned char *frame, size_t flen)
 	} else
 		rc = bq_append(&r->aout, frame, flen);
 	if (rc == -1) {
-		agentproto_add_free(&add);
+		agentproto_add_free(add);
 		return -1;
 	}
 	p = pending_push(r, PEND_ADD);
-	p->key = add.key;
-	p->blob = add.blob;	/* kept to undo the add if it cannot be logged */
-	p->bloblen = add.bloblen;
+	p->key = add->key;
+	p->blob = add->blob;	/* kept to undo the add if it cannot be logged */
+	p->bloblen = add->bloblen;
 	p->lifetime = life;
-	p->confirm = add.confirm;
+	p->confirm = add->confirm;
+	add->blob = NULL;
 	return 0;
 }
 
-/* A (un)lock body is exactly one string without NUL bytes: the password. */
+/*
+ * ADD_SMARTCARD(_CONSTRAINED): always sent on as 26 with the capped lifetime.
+ * The PIN is in frame and in the rewritten copy: the copy is wiped here, the
+ * queues wipe what they consume. Later requests of this client wait until the
+ * identities the card brought in are logged.
+ */
 static int
-lock_body_ok(const unsigned char *body, size_t len)
+relay_card_add(struct relay *r, const unsigned char *frame, size_t flen,
+    const struct agentproto_req *req)
 {
-	uint32_t n;
+	struct pending *p;
+	unsigned char *nf;
+	size_t nflen;
+	uint32_t life;
+	char *provider;
+	int rc;
 
-	if (len < 4)
-		return 0;
-	n = (uint32_t)body[0] << 24 | (uint32_t)body[1] << 16 |
-	    (uint32_t)body[2] << 8 | body[3];
-	return n == len - 4 && memchr(body + 4, '\0', n) == NULL;
+	life = keys_lifetime_cap(r->se, req->add.has_lifetime,
+	    req->add.lifetime);
+	if (life == 0 ||
+	    (provider = strndup((const char *)req->provider,
+	    req->providerlen)) == NULL)
+		return relay_fail(r);
+	if (agentproto_with_lifetime(AGENTPROTO_ADD_SMARTCARD_CONSTRAINED,
+	    frame + 5, flen - 5, req->add.constraints_off, life, &nf,
+	    &nflen) == -1) {
+		free(provider);
+		return relay_fail(r);
+	}
+	rc = bq_append(&r->aout, nf, nflen);
+	sodium_memzero(nf, nflen);
+	free(nf);
+	if (rc == -1) {
+		free(provider);
+		return -1;
+	}
+	p = pending_push(r, PEND_CARD_ADD);
+	p->provider = provider;
+	p->lifetime = life;
+	p->confirm = req->add.confirm;
+	r->barrier = true;
+	return 0;
 }
 
 static int
 relay_request(struct relay *r, const unsigned char *frame, size_t flen)
 {
 	enum pending_kind kind = PEND_OTHER;
-	struct agentproto_key key;
-	char fp[AGENTPROTO_FP_LEN + 1];
+	struct agentproto_req req;
 	struct pending *p;
-	int fwd = 0;
+	const char *why;
 
-	switch (frame[4]) {
-	case AGENTPROTO_ADD_IDENTITY:
-	case AGENTPROTO_ADD_ID_CONSTRAINED:
-		return relay_add(r, frame, flen);
-	case AGENTPROTO_REMOVE_IDENTITY:
-		if (agentproto_parse_remove(frame + 5, flen - 5, &key) == 0)
-			kind = PEND_REMOVE;
+	if (agentproto_parse_request(frame + 4, flen - 4, &req, &why) == -1) {
+		/* Fail closed: what we cannot read, we do not let through. */
+		/* One line per connection: a client cannot flood agentd.log. */
+		if (r->refused++ == 0)
+			log_warn("session %s: refused a request of type %u from "
+			    "pid %ld: %s", r->se->id, frame[4],
+			    (long)r->client_pid, why);
+		return relay_fail(r);
+	}
+	switch (req.kind) {
+	case AGENTPROTO_REQ_ADD:
+		return relay_add(r, frame, flen, &req.add);
+	case AGENTPROTO_REQ_ADD_CARD:
+		return relay_card_add(r, frame, flen, &req);
+	case AGENTPROTO_REQ_LIST:
+	case AGENTPROTO_REQ_QUERY:
 		break;
-	case AGENTPROTO_REMOVE_ALL:
-	case AGENTPROTO_REMOVE_ALL_RSA:
+	case AGENTPROTO_REQ_SIGN:
+		kind = PEND_SIGN;
+		break;
+	case AGENTPROTO_REQ_REMOVE:
+		kind = PEND_REMOVE;
+		break;
+	case AGENTPROTO_REQ_REMOVE_ALL:
 		kind = PEND_REMOVE_ALL;
 		break;
-	case AGENTPROTO_SIGN_REQUEST:
-		if (agentproto_parse_sign(frame + 5, flen - 5, &key) == 0)
-			kind = PEND_SIGN;
+	case AGENTPROTO_REQ_REMOVE_CARD:
+		kind = PEND_CARD_REMOVE;
 		break;
-	case AGENTPROTO_LOCK:
-	case AGENTPROTO_UNLOCK:
-		/* OpenSSH 9.2's agent dies (fatal) on a lock body that is not
-		 * one NUL-free string: one client must not end the session. */
-		if (!lock_body_ok(frame + 5, flen - 5)) {
-			log_warn("session %s: refused a malformed (un)lock from "
-			    "pid %ld", r->se->id, (long)r->client_pid);
+	case AGENTPROTO_REQ_LOCK:
+		kind = PEND_LOCK;
+		break;
+	case AGENTPROTO_REQ_UNLOCK:
+		kind = PEND_UNLOCK;
+		break;
+	case AGENTPROTO_REQ_SESSION_BIND:
+		/* The agent takes no more either: the hop list stays bounded. */
+		if (r->nhops + r->binds_pending >= AGENTPROTO_MAX_HOPS) {
+			log_warn("session %s: refused a session-bind from pid "
+			    "%ld: over %d binds", r->se->id,
+			    (long)r->client_pid, AGENTPROTO_MAX_HOPS);
 			return relay_fail(r);
 		}
-		break;
-	case AGENTPROTO_EXTENSION:
-		if (agentproto_parse_session_bind(frame + 5, flen - 5, fp,
-		    &fwd) == 1)
-			kind = PEND_BIND;
+		kind = PEND_BIND;
+		r->binds_pending++;
 		break;
 	}
 	if (bq_append(&r->aout, frame, flen) == -1)
 		return -1;
 	p = pending_push(r, kind);
-	if (kind == PEND_REMOVE || kind == PEND_SIGN)
-		p->key = key;
-	if (kind == PEND_BIND) {
-		strlcpy(p->key.fingerprint, fp, sizeof(p->key.fingerprint));
-		p->forwarding = fwd;
-	}
+	p->key = req.key;
+	p->forwarding = req.forwarding;
+	if (kind == PEND_CARD_REMOVE)
+		r->barrier = true;
 	return 0;
 }
 
@@ -293,6 +373,118 @@ relay_undo_add(struct relay *r, const struct pending *p)
 	return 0;
 }
 
+/* Whether any client of se has an add of this key on its way: the card's
+ * diff must not claim it. */
+static bool
+relay_add_pending(const struct session *se, const struct agentproto_key *key)
+{
+	const struct relay *r;
+	const struct pending *p;
+	size_t i;
+
+	TAILQ_FOREACH(r, &se->relays, entry) {
+		for (i = 0; i < r->pcount; i++) {
+			p = &r->pend[(r->phead + i) % MAX_PENDING];
+			if (p->kind == PEND_ADD &&
+			    strcmp(p->key.fingerprint, key->fingerprint) == 0 &&
+			    strcmp(p->key.type, key->type) == 0)
+				return true;
+		}
+	}
+	return false;
+}
+
+/* After a smartcard add or remove succeeded: asks the agent for its
+ * identities on this connection; the reply is ours (PEND_CARD_LIST). */
+static int
+relay_card_list(struct relay *r, struct pending *done)
+{
+	static const unsigned char req[5] = { 0, 0, 0, 1,
+	    AGENTPROTO_REQUEST_IDENTITIES };
+	struct pending *p;
+
+	if (bq_append(&r->aout, req, sizeof(req)) == -1)
+		return -1;
+	p = pending_push(r, PEND_CARD_LIST);
+	p->provider = done->provider;
+	done->provider = NULL;
+	p->lifetime = done->lifetime;
+	p->confirm = done->confirm;
+	p->card_add = done->kind == PEND_CARD_ADD;
+	return 0;
+}
+
+/*
+ * The identity list that follows a smartcard SUCCESS: key_loaded for each
+ * identity the card brought in, or key_removed for each card key gone.
+ * Returns 0 when all is logged; -1 when the client must get FAILURE.
+ */
+static int
+relay_card_audit(struct relay *r, const struct pending *p,
+    const unsigned char *frame, size_t flen)
+{
+	struct session *se = r->se;
+	struct agentproto_key *keys = NULL;
+	size_t n = 0, i, loaded = 0;
+	char *cause = NULL;
+	int rc = 0;
+
+	if (frame[4] != AGENTPROTO_IDENTITIES_ANSWER ||
+	    agentproto_parse_identities(frame + 5, flen - 5, &keys, &n) == -1) {
+		log_warn("session %s: no identity list after a smartcard "
+		    "request of pid %ld", se->id, (long)r->client_pid);
+		return -1;
+	}
+	if (!p->card_add) {
+		keys_card_gone(se, keys, n);
+		free(keys);
+		return 0;
+	}
+	for (i = 0; i < n; i++) {
+		if (keys_held(se, &keys[i]) || relay_add_pending(se, &keys[i]))
+			continue;
+		if (keys_loaded(se, &keys[i], p->lifetime, p->confirm,
+		    p->provider, &cause) == -1) {
+			log_warn("session %s: key_loaded not written: %s",
+			    se->id, cause ? cause : "?");
+			free(cause);
+			cause = NULL;
+			rc = -1;
+		} else
+			loaded++;
+	}
+	free(keys);
+	if (rc == 0 && loaded == 0)
+		log_warn("session %s: smartcard add of pid %ld brought in no "
+		    "identity we did not know", se->id, (long)r->client_pid);
+	return rc;
+}
+
+/* Asks the agent to unload a provider whose keys could not be logged. */
+static int
+relay_undo_card(struct relay *r, const char *provider)
+{
+	size_t plen = strlen(provider);
+	uint32_t n = (uint32_t)(1 + 4 + plen + 4);
+	unsigned char hdr[9], pin[4] = { 0, 0, 0, 0 };
+
+	hdr[0] = (unsigned char)(n >> 24);
+	hdr[1] = (unsigned char)(n >> 16);
+	hdr[2] = (unsigned char)(n >> 8);
+	hdr[3] = (unsigned char)n;
+	hdr[4] = AGENTPROTO_REMOVE_SMARTCARD;
+	hdr[5] = (unsigned char)(plen >> 24);
+	hdr[6] = (unsigned char)(plen >> 16);
+	hdr[7] = (unsigned char)(plen >> 8);
+	hdr[8] = (unsigned char)plen;
+	if (r->pcount >= MAX_PENDING || bq_append(&r->aout, hdr, 9) == -1 ||
+	    bq_append(&r->aout, provider, plen) == -1 ||
+	    bq_append(&r->aout, pin, sizeof(pin)) == -1)
+		return -1;
+	pending_push(r, PEND_SILENT);
+	return 0;
+}
+
 static int
 relay_reply(struct relay *r, const unsigned char *frame, size_t flen)
 {
@@ -306,6 +498,7 @@ relay_reply(struct relay *r, const unsigned char *frame, size_t flen)
 	slot = &r->pend[r->phead];
 	p = *slot;
 	slot->blob = NULL;	/* ownership moves to p */
+	slot->provider = NULL;
 	r->phead = (r->phead + 1) % MAX_PENDING;
 	r->pcount--;
 
@@ -313,7 +506,7 @@ relay_reply(struct relay *r, const unsigned char *frame, size_t flen)
 	case PEND_ADD:
 		if (type == AGENTPROTO_SUCCESS &&
 		    keys_loaded(r->se, &p.key, p.lifetime, p.confirm,
-		    &cause) == -1) {
+		    NULL, &cause) == -1) {
 			log_warn("session %s: key_loaded not written (%s): "
 			    "removing the key again", r->se->id,
 			    cause ? cause : "?");
@@ -333,8 +526,7 @@ relay_reply(struct relay *r, const unsigned char *frame, size_t flen)
 		break;
 	case PEND_SIGN:
 		if (keys_used(r->se, &p.key, type == AGENTPROTO_SIGN_RESPONSE,
-		    r->bound ? r->dest_fp : NULL, r->forwarded, r->client_pid,
-		    &cause) == -1) {
+		    r->hops, r->nhops, r->client_pid, &cause) == -1) {
 			/* No signature leaves that the log does not show. */
 			log_warn("session %s: key_used not written: %s",
 			    r->se->id, cause ? cause : "?");
@@ -342,11 +534,44 @@ relay_reply(struct relay *r, const unsigned char *frame, size_t flen)
 		}
 		break;
 	case PEND_BIND:
+		r->binds_pending--;
+		if (type == AGENTPROTO_SUCCESS && r->nhops < AGENTPROTO_MAX_HOPS) {
+			memcpy(r->hops[r->nhops].hostkey, p.key.fingerprint,
+			    sizeof(r->hops[r->nhops].hostkey));
+			r->hops[r->nhops++].forwarding = p.forwarding;
+		}
+		break;
+	case PEND_LOCK:
+	case PEND_UNLOCK:
+		if (keys_lock_event(r->se, p.kind == PEND_LOCK,
+		    type == AGENTPROTO_SUCCESS, r->client_pid, &cause) == -1) {
+			log_warn("session %s: %s not written: %s", r->se->id,
+			    p.kind == PEND_LOCK ? "agent_locked" :
+			    "agent_unlocked", cause ? cause : "?");
+			forward = 0;
+		}
+		break;
+	case PEND_CARD_ADD:
+	case PEND_CARD_REMOVE:
 		if (type == AGENTPROTO_SUCCESS) {
-			memcpy(r->dest_fp, p.key.fingerprint,
-			    sizeof(r->dest_fp));
-			r->forwarded = p.forwarding;
-			r->bound = true;
+			/* SUCCESS waits for the events the list gives. */
+			forward = -1;
+			if (relay_card_list(r, &p) == -1)
+				rc = -1;
+		} else
+			r->barrier = false;
+		break;
+	case PEND_CARD_LIST:
+		r->barrier = false;
+		forward = -1;
+		if (relay_card_audit(r, &p, frame, flen) == 0)
+			rc = bq_append(&r->cout, success_frame,
+			    sizeof(success_frame));
+		else {
+			rc = bq_append(&r->cout, failure_frame,
+			    sizeof(failure_frame));
+			if (p.card_add && rc == 0)
+				rc = relay_undo_card(r, p.provider);
 		}
 		break;
 	case PEND_SILENT:
@@ -357,6 +582,7 @@ relay_reply(struct relay *r, const unsigned char *frame, size_t flen)
 		break;
 	}
 	free(p.blob);
+	free(p.provider);
 	free(cause);
 	if (forward == 1)
 		rc |= bq_append(&r->cout, frame, flen);
@@ -372,6 +598,8 @@ relay_reply(struct relay *r, const unsigned char *frame, size_t flen)
 }
 
 /* --- the loop ------------------------------------------------------------- */
+
+static void	relay_classify(struct relay *);
 
 static void
 relay_update(struct relay *r)
@@ -389,6 +617,7 @@ relay_update(struct relay *r)
 		aev |= EPOLLOUT;
 	ev_mod(r->client.fd, cev, &r->client.ev);
 	ev_mod(r->agent.fd, aev, &r->agent.ev);
+	relay_classify(r);
 }
 
 /* Handles every whole frame in q; -1 drops the connection. */
@@ -399,7 +628,8 @@ relay_frames(struct relay *r, struct bq *q,
 	long n;
 
 	while ((n = bq_frame(q)) > 0) {
-		if (q == &r->cin && r->pcount >= MAX_PENDING - 1)
+		if (q == &r->cin && (r->pcount >= MAX_PENDING - 1 ||
+		    r->barrier))
 			return 0;	/* resumes when replies come back */
 		if (handle(r, bq_data(q), (size_t)n) == -1)
 			return -1;
@@ -428,6 +658,8 @@ relay_io_cb(struct evh *h, uint32_t events)
 	if (cr == -1 || ar == -1 ||
 	    relay_frames(r, &r->cin, relay_request) == -1 ||
 	    relay_frames(r, &r->ain, relay_reply) == -1 ||
+	    /* Replies may have let waiting requests go. */
+	    relay_frames(r, &r->cin, relay_request) == -1 ||
 	    bq_write(&r->aout, r->agent.fd) == -1 ||
 	    bq_write(&r->cout, r->client.fd) == -1) {
 		relay_free(r);
@@ -463,6 +695,107 @@ relay_connect_agent(const struct session *se)
 	return fd;
 }
 
+/* --- accepting, timeouts and eviction ------------------------------------ */
+
+/*
+ * No client can starve the others (DESIGN-NOTES.md, "Starvation"). A client
+ * that owes the rest of a frame, or does not read its replies, is stalled:
+ * closed RELAY_STALL_TIMEOUT_S after it stalled. One with nothing in flight
+ * is idle: closed after RELAY_IDLE_TIMEOUT_S, since an ssh session may
+ * legitimately keep its agent connection open for hours. One the agent
+ * still owes a reply is busy, never closed by us (the reply's event first). At MAX_RELAYS (or the descriptor limit) the
+ * client that has been quiet the longest makes room, stalled ones first.
+ * Each kind has one timeout, so the queues below are ordered by deadline.
+ */
+static TAILQ_HEAD(, relay) stalled_q = TAILQ_HEAD_INITIALIZER(stalled_q);
+static TAILQ_HEAD(, relay) idle_q = TAILQ_HEAD_INITIALIZER(idle_q);
+
+static void
+relay_unquiet(struct relay *r)
+{
+	switch (r->quiet) {
+	case RELAY_STALLED:
+		TAILQ_REMOVE(&r->se->relays_stalled, r, quiet_entry);
+		TAILQ_REMOVE(&stalled_q, r, timeout_entry);
+		break;
+	case RELAY_IDLE:
+		TAILQ_REMOVE(&r->se->relays_idle, r, quiet_entry);
+		TAILQ_REMOVE(&idle_q, r, timeout_entry);
+		break;
+	case RELAY_BUSY:
+		break;
+	}
+	r->quiet = RELAY_BUSY;
+}
+
+static void
+relay_classify(struct relay *r)
+{
+	enum relay_quiet q;
+
+	/* Never drop a client the agent still owes replies to: each reply
+	 * may carry an event (an add, a signature) that must be written. */
+	if (r->pcount > 0 || r->aout.len > 0)
+		q = RELAY_BUSY;
+	else if (r->cout.len > 0 || (r->cin.len > 0 && bq_frame(&r->cin) == 0))
+		q = RELAY_STALLED;
+	else
+		q = RELAY_IDLE;
+	if (q == r->quiet)
+		return;		/* a stalled client's clock keeps running */
+	relay_unquiet(r);
+	r->quiet = q;
+	r->quiet_since = now_boot_ns();
+	if (q == RELAY_STALLED) {
+		TAILQ_INSERT_TAIL(&r->se->relays_stalled, r, quiet_entry);
+		TAILQ_INSERT_TAIL(&stalled_q, r, timeout_entry);
+		server_timer_at(r->quiet_since + RELAY_STALL_TIMEOUT_S * NS);
+	} else if (q == RELAY_IDLE) {
+		TAILQ_INSERT_TAIL(&r->se->relays_idle, r, quiet_entry);
+		TAILQ_INSERT_TAIL(&idle_q, r, timeout_entry);
+		server_timer_at(r->quiet_since + RELAY_IDLE_TIMEOUT_S * NS);
+	}
+}
+
+void
+relay_expire(uint64_t now)
+{
+	struct relay *r;
+
+	while ((r = TAILQ_FIRST(&stalled_q)) != NULL &&
+	    r->quiet_since + RELAY_STALL_TIMEOUT_S * NS <= now)
+		relay_free(r);
+	while ((r = TAILQ_FIRST(&idle_q)) != NULL &&
+	    r->quiet_since + RELAY_IDLE_TIMEOUT_S * NS <= now)
+		relay_free(r);
+}
+
+uint64_t
+relay_next_deadline(void)
+{
+	struct relay *s = TAILQ_FIRST(&stalled_q), *i = TAILQ_FIRST(&idle_q);
+	uint64_t ts, ti;
+
+	ts = s != NULL ? s->quiet_since + RELAY_STALL_TIMEOUT_S * NS : 0;
+	ti = i != NULL ? i->quiet_since + RELAY_IDLE_TIMEOUT_S * NS : 0;
+	return ts == 0 || (ti != 0 && ti < ts) ? ti : ts;
+}
+
+int
+relay_evict(struct session *se)
+{
+	struct relay *r;
+
+	if (se != NULL && (r = TAILQ_FIRST(&se->relays_stalled)) == NULL)
+		r = TAILQ_FIRST(&se->relays_idle);
+	else if (se == NULL && (r = TAILQ_FIRST(&stalled_q)) == NULL)
+		r = TAILQ_FIRST(&idle_q);
+	if (r == NULL)
+		return -1;
+	relay_free(r);
+	return 0;
+}
+
 static void
 relay_accept_cb(struct evh *h, uint32_t events)
 {
@@ -473,8 +806,17 @@ relay_accept_cb(struct evh *h, uint32_t events)
 	int cfd, afd;
 
 	(void)events;
-	while ((cfd = accept4(se->listen_fd, NULL, NULL,
-	    SOCK_NONBLOCK | SOCK_CLOEXEC)) != -1) {
+	for (;;) {
+		cfd = accept4(se->listen_fd, NULL, NULL, SOCK_NONBLOCK |
+		    SOCK_CLOEXEC);
+		if (cfd == -1) {
+			if (errno == EINTR || errno == ECONNABORTED)
+				continue;
+			if (server_fd_error(errno) &&
+			    server_fd_shortage(errno) == 0)
+				continue;
+			break;
+		}
 		len = sizeof(cred);
 		if (getsockopt(cfd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == -1 ||
 		    cred.uid != geteuid()) {
@@ -483,8 +825,18 @@ relay_accept_cb(struct evh *h, uint32_t events)
 			close(cfd);
 			continue;
 		}
-		if (se->nrelays >= MAX_RELAYS ||
-		    (afd = relay_connect_agent(se)) == -1) {
+		/* Full: the quietest client makes room; if the agent works for
+		 * every one of them, the new one is refused. */
+		if (se->nrelays >= MAX_RELAYS && relay_evict(se) == -1) {
+			close(cfd);
+			continue;
+		}
+		while ((afd = relay_connect_agent(se)) == -1 &&
+		    server_fd_error(errno)) {
+			if (server_fd_shortage(errno) == -1)
+				break;
+		}
+		if (afd == -1) {
 			close(cfd);
 			continue;
 		}
@@ -505,12 +857,17 @@ relay_accept_cb(struct evh *h, uint32_t events)
 		se->nrelays++;
 		ev_add(cfd, EPOLLIN, &r->client.ev);
 		ev_add(afd, EPOLLIN, &r->agent.ev);
+		relay_classify(r);
 	}
 }
 
 void
 relay_accept(struct session *se)
 {
+	if (se->nrelays == 0) {
+		TAILQ_INIT(&se->relays_stalled);
+		TAILQ_INIT(&se->relays_idle);
+	}
 	se->listen_ev.cb = relay_accept_cb;
-	ev_add(se->listen_fd, EPOLLIN, &se->listen_ev);
+	ev_add(se->listen_fd, server_listen_events(), &se->listen_ev);
 }

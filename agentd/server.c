@@ -22,6 +22,7 @@
 #include <sodium.h>
 
 #include "auditlog.h"
+#include "escape.h"
 #include "privdir.h"
 #include "recorder.h"
 #include "server.h"
@@ -33,12 +34,16 @@ void
 log_warn(const char *fmt, ...)
 {
 	va_list ap;
+	char *msg;
 
-	fprintf(stderr, "agentd[%ld]: ", (long)getpid());
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	if (vasprintf(&msg, fmt, ap) == -1)
+		msg = NULL;
 	va_end(ap);
-	fputc('\n', stderr);
+	/* agentd.log is read by people: one escaped line (lib/escape). */
+	fprintf(stderr, "agentd[%ld]: %s\n", (long)getpid(),
+	    msg ? escape_term_str(msg) : "(out of memory)");
+	free(msg);
 }
 
 /*
@@ -144,26 +149,33 @@ now_boot_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-void
-server_rearm_timer(void)
-{
-	static bool running, again;
-	struct itimerspec its;
-	uint64_t next;
+/*
+ * Deadlines of control connections and agent clients sit in queues ordered
+ * by deadline (each kind has one timeout, so appending keeps the order):
+ * the timer looks at their heads only. They are expired from timer_cb
+ * alone, never from a callback that may hold the very connection.
+ */
+struct ctlconn;
+static uint64_t	ctl_next_deadline(void);
+static void	ctl_expire(uint64_t);
+static void	ctl_close(struct ctlconn *);
+static void	accept_resume(void);
 
-	/* Deadlines end sessions, and ending one rearms: no re-entry (the
-	 * outer walk over the sessions must not see the list change under it),
-	 * walk again instead. */
-	if (running) {
-		again = true;
-		return;
-	}
-	running = true;
-	do {
-		again = false;
-		next = session_deadlines(now_boot_ns());
-	} while (again);
-	running = false;
+/* Control connections that owe us their request or have not taken their
+ * reply, by deadline. */
+static TAILQ_HEAD(, ctlconn) ctl_waitq = TAILQ_HEAD_INITIALIZER(ctl_waitq);
+
+static uint64_t
+earliest(uint64_t a, uint64_t b)
+{
+	return a == 0 || (b != 0 && b < a) ? b : a;
+}
+
+static void
+timer_arm(uint64_t next)
+{
+	struct itimerspec its;
+
 	memset(&its, 0, sizeof(its));
 	if (next != 0) {
 		its.it_value.tv_sec = (time_t)(next / 1000000000u);
@@ -171,19 +183,213 @@ server_rearm_timer(void)
 	}
 	if (timerfd_settime(server->timerfd, TFD_TIMER_ABSTIME, &its, NULL) == -1)
 		log_warn("timerfd_settime: %s", strerror(errno));
+	server->timer_ns = next;
+}
+
+static bool	rearm_running, rearm_again;
+
+void
+server_rearm_timer(void)
+{
+	uint64_t next;
+
+	/* Deadlines end sessions, and ending one rearms: no re-entry (the
+	 * outer walk over the sessions must not see the list change under it),
+	 * walk again instead. */
+	if (rearm_running) {
+		rearm_again = true;
+		return;
+	}
+	rearm_running = true;
+	do {
+		rearm_again = false;
+		next = session_deadlines(now_boot_ns());
+		next = earliest(next, ctl_next_deadline());
+		next = earliest(next, relay_next_deadline());
+		if (server->accept_paused)
+			next = earliest(next, server->accept_retry_ns);
+	} while (rearm_again);
+	rearm_running = false;
+	timer_arm(next);
+}
+
+void
+server_timer_at(uint64_t when)
+{
+	if (rearm_running)
+		rearm_again = true;	/* the walk picks it up */
+	else if (server->timer_ns == 0 || when < server->timer_ns)
+		timer_arm(when);
+}
+
+/* --- descriptors -------------------------------------------------------- */
+
+/*
+ * At the descriptor limit (DESIGN §5: slow down, never spin, lose nothing):
+ * a few descriptors are kept open on /dev/null for the clean-up that must not
+ * fail (removing an ended session's directory takes 2 per level); an accept
+ * that fails with EMFILE closes the connection that does nothing the longest
+ * and tries again; when no connection can go, the listeners are not polled
+ * until one closes or ACCEPT_RETRY_NS passes (a level-triggered listener
+ * that cannot be accepted from would wake us at once, for ever).
+ */
+#define RESERVE_FDS	4
+#define ACCEPT_RETRY_NS	(1 * NS)
+#define FD_EPISODE_NS	(60 * NS)	/* one warning per episode */
+
+static int	reserve_fd[RESERVE_FDS];
+static int	nreserve;
+
+void
+server_fd_reserve_restore(void)
+{
+	int fd;
+
+	while (nreserve < RESERVE_FDS &&
+	    (fd = open("/dev/null", O_RDONLY | O_CLOEXEC)) != -1)
+		reserve_fd[nreserve++] = fd;
+}
+
+void
+server_fd_reserve_release(void)
+{
+	while (nreserve > 0)
+		close(reserve_fd[--nreserve]);
+}
+
+bool
+server_fd_error(int err)
+{
+	return err == EMFILE || err == ENFILE || err == ENOBUFS ||
+	    err == ENOMEM;
+}
+
+uint32_t
+server_listen_events(void)
+{
+	return server->accept_paused ? 0 : EPOLLIN;
+}
+
+static void
+listeners_set(uint32_t events)
+{
+	struct session *se;
+
+	if (server->ctlfd != -1 && server->ctl_ev.live)
+		ev_mod(server->ctlfd, events, &server->ctl_ev);
+	TAILQ_FOREACH(se, &server->sessions, entry) {
+		if (se->listen_fd != -1 && se->listen_ev.live)
+			ev_mod(se->listen_fd, events, &se->listen_ev);
+	}
+}
+
+static void
+accept_pause(void)
+{
+	if (server->accept_paused)
+		return;
+	server->accept_paused = true;
+	listeners_set(0);
+	server->accept_retry_ns = now_boot_ns() + ACCEPT_RETRY_NS;
+	server_timer_at(server->accept_retry_ns);
+}
+
+static void
+accept_resume(void)
+{
+	if (!server->accept_paused)
+		return;
+	server->accept_paused = false;
+	server->accept_retry_ns = 0;
+	listeners_set(EPOLLIN);
+}
+
+int
+server_fd_shortage(int err)
+{
+	struct ctlconn *c;
+	struct rlimit rl;
+	bool fds = err == EMFILE || err == ENFILE;
+	uint64_t now;
+
+	now = now_boot_ns();
+	if (server->fd_short_ns == 0 || now - server->fd_short_ns >=
+	    FD_EPISODE_NS) {
+		if (getrlimit(RLIMIT_NOFILE, &rl) == -1)
+			rl.rlim_cur = 0;
+		log_warn("%s (descriptor limit %llu): closing connections that "
+		    "do nothing, new ones wait while none can go", strerror(err),
+		    (unsigned long long)rl.rlim_cur);
+	}
+	server->fd_short_ns = now;
+	if (fds && (c = TAILQ_FIRST(&ctl_waitq)) != NULL) {
+		ctl_close(c);
+		return 0;
+	}
+	if (fds && relay_evict(NULL) == 0)
+		return 0;
+	accept_pause();
+	return -1;
+}
+
+void
+server_fd_freed(void)
+{
+	server_fd_reserve_restore();	/* the reserve first */
+	accept_resume();
 }
 
 /* --- control connections ------------------------------------------------ */
 
 static void	ctl_conn_cb(struct evh *, uint32_t);
 
+/* The client has CTL_REQUEST_TIMEOUT_S from now to do its part. */
+static void
+ctl_wait(struct ctlconn *c)
+{
+	if (c->deadline_ns != 0)
+		return;
+	c->deadline_ns = now_boot_ns() + CTL_REQUEST_TIMEOUT_S * NS;
+	TAILQ_INSERT_TAIL(&ctl_waitq, c, wait_entry);
+	server_timer_at(c->deadline_ns);
+}
+
+static void
+ctl_unwait(struct ctlconn *c)
+{
+	if (c->deadline_ns == 0)
+		return;
+	TAILQ_REMOVE(&ctl_waitq, c, wait_entry);
+	c->deadline_ns = 0;
+}
+
+static uint64_t
+ctl_next_deadline(void)
+{
+	struct ctlconn *c = TAILQ_FIRST(&ctl_waitq);
+
+	return c != NULL ? c->deadline_ns : 0;
+}
+
+/* Closed without a reply, like sshd past its LoginGraceTime. */
+static void
+ctl_expire(uint64_t now)
+{
+	struct ctlconn *c;
+
+	while ((c = TAILQ_FIRST(&ctl_waitq)) != NULL && c->deadline_ns <= now)
+		ctl_close(c);
+}
+
 static void
 ctl_close(struct ctlconn *c)
 {
+	ctl_unwait(c);
 	if (!c->closed) {
 		ev_del(c->fd);
 		close(c->fd);
 		c->closed = true;
+		server_fd_freed();
 	}
 	if (c->refs > 0)
 		return;
@@ -200,6 +406,7 @@ ctl_take_over(struct ctlconn *c)
 {
 	int fd = c->fd;
 
+	ctl_unwait(c);
 	ev_del(fd);
 	c->closed = true;	/* its fd lives on elsewhere */
 	c->replied = true;
@@ -227,6 +434,7 @@ ctl_flush(struct ctlconn *c)
 			continue;
 		if (n == -1 && errno == EAGAIN) {
 			ev_mod(c->fd, EPOLLOUT, &c->ev);
+			ctl_wait(c);	/* a client that does not read */
 			return;
 		}
 		if (n <= 0) {
@@ -370,6 +578,7 @@ ctl_conn_cb(struct evh *h, uint32_t events)
 	}
 	/* One request per connection: stop reading, keep the fd for the reply. */
 	ev_mod(c->fd, 0, &c->ev);
+	ctl_unwait(c);
 	c->dispatched = true;
 	ctl_dispatch(c);
 }
@@ -378,14 +587,24 @@ static void
 ctl_accept_cb(struct evh *h, uint32_t events)
 {
 	struct ucred cred;
-	socklen_t len = sizeof(cred);
+	socklen_t len;
 	struct ctlconn *c;
 	int fd;
 
 	(void)h;
 	(void)events;
-	while ((fd = accept4(server->ctlfd, NULL, NULL,
-	    SOCK_NONBLOCK | SOCK_CLOEXEC)) != -1) {
+	for (;;) {
+		fd = accept4(server->ctlfd, NULL, NULL, SOCK_NONBLOCK |
+		    SOCK_CLOEXEC);
+		if (fd == -1) {
+			if (errno == EINTR || errno == ECONNABORTED)
+				continue;
+			if (server_fd_error(errno) &&
+			    server_fd_shortage(errno) == 0)
+				continue;
+			break;
+		}
+		len = sizeof(cred);
 		if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == -1 ||
 		    cred.uid != geteuid()) {
 			/* The socket is 0600 in a 0700 dir; this is defence in depth. */
@@ -394,8 +613,17 @@ ctl_accept_cb(struct evh *h, uint32_t events)
 			close(fd);
 			continue;
 		}
-		if (server->nconns >= MAX_CTLCONNS ||
-		    (c = calloc(1, sizeof(*c))) == NULL) {
+		/* Full: the oldest connection that has not sent its request (or
+		 * taken its reply) makes room, so a new client is always heard;
+		 * when every one waits for a session, the new one is refused. */
+		if (server->nconns >= MAX_CTLCONNS) {
+			if ((c = TAILQ_FIRST(&ctl_waitq)) == NULL) {
+				close(fd);
+				continue;
+			}
+			ctl_close(c);
+		}
+		if ((c = calloc(1, sizeof(*c))) == NULL) {
 			close(fd);
 			continue;
 		}
@@ -407,6 +635,7 @@ ctl_accept_cb(struct evh *h, uint32_t events)
 		TAILQ_INSERT_TAIL(&server->conns, c, entry);
 		server->nconns++;
 		ev_add(fd, EPOLLIN, &c->ev);
+		ctl_wait(c);
 	}
 }
 
@@ -469,11 +698,16 @@ signal_cb(struct evh *h, uint32_t events)
 static void
 timer_cb(struct evh *h, uint32_t events)
 {
-	uint64_t expirations;
+	uint64_t expirations, now;
 
 	(void)h;
 	(void)events;
 	(void)!read(server->timerfd, &expirations, sizeof(expirations));
+	now = now_boot_ns();
+	ctl_expire(now);
+	relay_expire(now);
+	if (server->accept_paused && server->accept_retry_ns <= now)
+		accept_resume();
 	server_rearm_timer();
 }
 
@@ -656,6 +890,7 @@ server_init(const struct roots *roots, const struct serve_opts *opts,
 	ev_add(server->timerfd, EPOLLIN, &server->timer_ev);
 	if (recorder_init(opts, cause) == -1)
 		return -1;
+	server_fd_reserve_restore();
 
 	if (session_recover(cause) == -1)
 		return -1;

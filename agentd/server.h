@@ -31,6 +31,14 @@
 	((type *)(void *)((char *)(p) - offsetof(type, member)))
 #define MAX_CTLCONNS	1024
 #define MAX_RELAYS	256	/* client connections per session */
+/* No client can starve the daemon (DESIGN-NOTES.md, "Starvation"): a
+ * control connection has this long to send its whole request (and later to
+ * take its reply); so has an agent client with half a frame sent or replies
+ * it does not read. An agent client with nothing in flight may stay idle
+ * much longer: an ssh session keeps its agent connection. */
+#define CTL_REQUEST_TIMEOUT_S	10
+#define RELAY_STALL_TIMEOUT_S	10
+#define RELAY_IDLE_TIMEOUT_S	3600
 #define MAX_KEYS	256	/* keys tracked per session */
 
 struct evh {
@@ -41,6 +49,8 @@ struct evh {
 
 struct ctlconn {
 	TAILQ_ENTRY(ctlconn)	 entry;
+	TAILQ_ENTRY(ctlconn)	 wait_entry;	/* on the timeout queue */
+	uint64_t		 deadline_ns;	/* 0: not on it */
 	struct evh		 ev;
 	int			 fd;
 	pid_t			 peer_pid;
@@ -65,6 +75,7 @@ enum session_state {
 struct session_key {
 	struct agentproto_key	key;
 	uint64_t		expires_ns;	/* CLOCK_BOOTTIME */
+	bool			card;		/* from a PKCS#11 provider */
 };
 
 struct stop_waiter {
@@ -77,6 +88,18 @@ struct session;
 
 /* A linked shell: the daemon's PTY between the client's terminal and a
  * command, recorded (shell.c). */
+/* One of a shell's outputs: read from src, recorded, written to the client. */
+struct shell_out {
+	struct shell		*sh;
+	int			 src;		/* PTY master or a pipe of ours */
+	struct evh		 src_ev;	/* pipes only: ptm_ev serves the PTY */
+	bool			 eof;		/* src gave EOF (EIO: no slave left) */
+	int			 fd;		/* the client's stdout or stderr */
+	struct evh		 fd_ev;
+	bool			 polled;	/* false: a regular file */
+	struct bq		 q;		/* what fd did not take yet */
+};
+
 struct shell {
 	TAILQ_ENTRY(shell)	 entry;
 	struct session		*se;
@@ -84,31 +107,36 @@ struct shell {
 	pid_t			 pid;
 	int			 pidfd;
 	struct evh		 pid_ev;
-	int			 ptm;		/* PTY master */
+	bool			 tty;		/* on a PTY; false: on pipes */
+	bool			 in_tty;	/* the client's stdin is a terminal */
+	int			 ptm;		/* PTY master, -1 on pipes */
 	struct evh		 ptm_ev;
-	int			 in_fd;		/* the client's stdin */
+	int			 pts;		/* PTY slave, held while EOF is owed */
+	int			 in_fd;		/* the client's stdin (PTY only) */
 	struct evh		 in_ev;
 	bool			 in_polled;	/* false: a regular file */
-	int			 out_fd;	/* the client's stdout */
-	struct evh		 out_ev;
-	bool			 out_polled;
+	struct shell_out	 out[2];	/* stdout (or the PTY), stderr */
 	int			 ctl_fd;	/* the client's control connection */
 	struct evh		 ctl_ev;
 	struct ctlmsg_in	 ctlin;
 	int			 sync_fd;	/* releases the child once logged */
 	struct bq		 to_pty;
-	struct bq		 to_out;
 	struct cast		 cast;
 	bool			 recording_open;
 	bool			 cast_warned;
 	char			*recording;
-	unsigned		 cols;
+	unsigned		 cols;		/* applied and recorded */
 	unsigned		 rows;
+	unsigned		 want_cols;	/* last asked for */
+	unsigned		 want_rows;
+	uint64_t		 resize_ns;	/* next resize allowed */
 	uint64_t		 bytes_out;
 	bool			 logged;	/* shell_started is durable */
 	bool			 in_eof;
-	bool			 send_eof;	/* write VEOF once input is out */
-	bool			 ptm_eof;
+	unsigned char		 last_in;	/* the last byte of input read */
+	int			 eofs_owed;	/* VEOFs to write once input is read */
+	bool			 eof_watch;	/* an EOF went in canonical mode */
+	uint64_t		 eof_ns;	/* next look at the slave's queue */
 	bool			 client_gone;
 	bool			 exited;
 	bool			 finished;
@@ -159,6 +187,9 @@ struct session {
 	struct evh		 listen_ev;
 	TAILQ_HEAD(, relay)	 relays;
 	size_t			 nrelays;
+	/* Relays the cap may evict, least recently active first (relay.c). */
+	TAILQ_HEAD(, relay)	 relays_stalled;
+	TAILQ_HEAD(, relay)	 relays_idle;
 
 	struct session_key	*keys;
 	size_t			 nkeys;
@@ -204,6 +235,10 @@ struct server {
 	TAILQ_HEAD(, ctlconn)	 conns;
 	size_t			 nconns;
 	bool			 shutting_down;
+	uint64_t		 timer_ns;	/* armed for, 0: disarmed */
+	uint64_t		 fd_short_ns;	/* last shortage, 0: none yet */
+	bool			 accept_paused;	/* listeners not polled */
+	uint64_t		 accept_retry_ns;
 };
 
 extern struct server	*server;
@@ -218,7 +253,29 @@ int	 ev_try_add(int fd, uint32_t events, struct evh *);
  * (its ev_del'ed handlers are skipped until then). */
 void	 ev_free_later(void *);
 uint64_t now_boot_ns(void);
+/* Runs every deadline that is due and arms the timer at the nearest. */
 void	 server_rearm_timer(void);
+/* Makes sure the timer fires no later than when (CLOCK_BOOTTIME ns); a
+ * deadline that goes away early costs one spurious wake-up, no more. */
+void	 server_timer_at(uint64_t when);
+/* errno says a new connection failed for lack of resources (descriptors:
+ * EMFILE, ENFILE; kernel memory: ENOBUFS, ENOMEM). */
+bool	 server_fd_error(int err);
+/* After such an error err: for a lack of descriptors, frees one held by a
+ * connection that does nothing (the oldest control connection without its
+ * request, else the oldest stalled, else the oldest idle agent client) and
+ * returns 0: try again. Otherwise pauses every listener (until a connection
+ * closes or a second passes) and returns -1. Warns once per episode (it
+ * ends after a minute without a shortage). */
+int	 server_fd_shortage(int err);
+/* A connection was closed: the reserve refills, paused listeners resume. */
+void	 server_fd_freed(void);
+/* Epoll interest for a listener (0 while accepts are paused). */
+uint32_t server_listen_events(void);
+/* The descriptors kept for clean-up at the limit: released around work that
+ * must not fail for lack of one (removing a session's directory). */
+void	 server_fd_reserve_release(void);
+void	 server_fd_reserve_restore(void);
 void	 log_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Replies: ok with the fields the writer callback adds (may be NULL). */
 void	 ctl_reply_ok(struct ctlconn *, void (*fields)(struct jsonw *, void *),
@@ -253,12 +310,24 @@ void	 session_shutdown_all(void);
 uint32_t keys_lifetime_cap(const struct session *, int has_lifetime,
 	    uint32_t want);
 int	 keys_loaded(struct session *, const struct agentproto_key *,
-	    uint32_t lifetime, int confirm, char **cause);
+	    uint32_t lifetime, int confirm, const char *provider, char **cause);
+/* Whether the session's agent holds this identity, as far as we know. */
+bool	 keys_held(struct session *, const struct agentproto_key *);
+/* After a smartcard removal: key_removed/requested for each card key not in
+ * the agent's list any more. */
+void	 keys_card_gone(struct session *, const struct agentproto_key *list,
+	    size_t n);
+/* agent_locked (lock != 0) or agent_unlocked, never the password. */
+int	 keys_lock_event(struct session *, int lock, int ok, pid_t client_pid,
+	    char **cause);
 int	 keys_removed(struct session *, const struct agentproto_key *,
 	    const char *reason, char **cause);
 void	 keys_removed_all(struct session *, const char *reason);
+/* key_used: hops are the connection's session-binds in order; the last one
+ * is dest_hostkey. */
 int	 keys_used(struct session *, const struct agentproto_key *, int ok,
-	    const char *dest_fp, int forwarded, pid_t client_pid, char **cause);
+	    const struct agentproto_hop *hops, size_t nhops, pid_t client_pid,
+	    char **cause);
 /* Writes key_removed/expired for keys past their lifetime; returns the
  * nearest future expiry (0: none). */
 uint64_t keys_expire(struct session *, uint64_t now);
@@ -273,5 +342,13 @@ uint64_t shell_deadlines(struct session *, uint64_t now);
 /* relay.c: the public agent socket, relayed to ssh-agent. */
 void	 relay_accept(struct session *);
 void	 relay_close_all(struct session *);
+/* Drops agent clients past their stall or idle timeout (from the timer
+ * only: never under a relay's own callback). */
+void	 relay_expire(uint64_t now);
+/* The nearest stall or idle deadline of any agent client (0: none). */
+uint64_t relay_next_deadline(void);
+/* Closes the agent client (of se, or of any session if NULL) that has done
+ * nothing the longest, stalled ones first; 0, or -1 when none is quiet. */
+int	 relay_evict(struct session *se);
 
 #endif

@@ -32,6 +32,7 @@
 #include "timefmt.h"
 
 #define START_TIMEOUT_S	10
+#define NS_PER_MS	1000000ull
 
 static void	session_finish(struct session *);
 static void	session_activate(struct session *);
@@ -66,16 +67,23 @@ session_state_name(const struct session *se)
 	return "unknown";
 }
 
-static int64_t
-seconds_since(const struct timespec *t0)
+/* CLOCK_BOOTTIME when the session was created (its deadline less its TTL). */
+static uint64_t
+session_boot_start_ns(const struct session *se)
 {
-	struct timespec now;
-	int64_t ns;
+	return se->deadline_ns - se->ttl_s * NS;
+}
 
-	clock_gettime(CLOCK_REALTIME, &now);
-	ns = (int64_t)(now.tv_sec - t0->tv_sec) * (int64_t)NS +
-	    (now.tv_nsec - t0->tv_nsec);
-	return ns < 0 ? 0 : (ns + (int64_t)NS / 2) / (int64_t)NS;	/* nearest */
+/* How long the session ran, on CLOCK_BOOTTIME: a stepped wall clock changes
+ * ts, never a duration (DESIGN §4). Nearest second, at most the TTL (the
+ * agent's socket is gone at the deadline; the stop grace is not use). */
+static int64_t
+session_duration_s(const struct session *se)
+{
+	uint64_t start = session_boot_start_ns(se), now = now_boot_ns(), s;
+
+	s = now > start ? (now - start + NS / 2) / NS : 0;
+	return (int64_t)(s < se->ttl_s ? s : se->ttl_s);
 }
 
 static void
@@ -127,7 +135,8 @@ session_spawn(struct session *se, char **cause)
 	char atether[] = "tether", path[] = "PATH=/usr/local/bin:/usr/bin:/bin";
 	char key_ttl[24], parent[24];
 	char *argv[10];
-	char *envp[] = { path, NULL };
+	char *envp[] = { path, NULL, NULL };
+	char *home = NULL;
 	int pfd[2], null, i;
 	sigset_t none;
 	pid_t pid;
@@ -151,6 +160,10 @@ session_spawn(struct session *se, char **cause)
 	argv[i++] = parent;
 	argv[i] = NULL;
 
+	/* PKCS#11 modules (ssh-add -s) find their configuration under HOME. */
+	if (getenv("HOME") != NULL &&
+	    asprintf(&home, "HOME=%s", getenv("HOME")) != -1)
+		envp[1] = home;
 	if (pipe2(pfd, O_CLOEXEC) == -1)
 		goto fail;
 	if ((pid = fork()) == -1) {
@@ -163,7 +176,13 @@ session_spawn(struct session *se, char **cause)
 		sigemptyset(&none);
 		sigprocmask(SIG_SETMASK, &none, NULL);
 		signal(SIGPIPE, SIG_DFL);
-		if ((null = open("/dev/null", O_RDWR)) == -1 ||
+		/*
+		 * The tether leads its own process group in our session: when
+		 * we die the group is orphaned, and the kernel sends SIGHUP and
+		 * SIGCONT to it if the tether is stopped (see tether.c).
+		 */
+		if (setpgid(0, 0) == -1 ||
+		    (null = open("/dev/null", O_RDWR)) == -1 ||
 		    dup2(null, STDIN_FILENO) == -1 ||
 		    dup2(pfd[1], STDOUT_FILENO) == -1 ||
 		    dup2(pfd[1], STDERR_FILENO) == -1)
@@ -175,6 +194,8 @@ session_spawn(struct session *se, char **cause)
 		_exit(127);
 	}
 	close(pfd[1]);
+	free(home);
+	home = NULL;
 	se->tether_pid = pid;
 	/* Not reaped until we wait on it, so the pid cannot be reused here. */
 	if ((se->tether_pidfd = pidfd_open(pid, 0)) == -1) {
@@ -191,6 +212,7 @@ session_spawn(struct session *se, char **cause)
 	ev_add(se->tether_pidfd, EPOLLIN, &se->tether_ev);
 	return 0;
 fail:
+	free(home);
 	if (asprintf(cause, "cannot start ssh-agent: %s", strerror(errno)) == -1)
 		*cause = NULL;
 	return -1;
@@ -289,6 +311,8 @@ session_activate(struct session *se)
 	jsonw_int(w, "tether_pid", se->tether_pid);
 	jsonw_uint(w, "tether_start", se->tether_start);
 	jsonw_str(w, "boot_id", server->boot_id);
+	/* With boot_id: a later start measures a lost session on this clock. */
+	jsonw_uint(w, "boottime_ms", session_boot_start_ns(se) / NS_PER_MS);
 	if (auditlog_commit(server->log, &cause) == -1) {
 		/* Fail closed: no session exists that the log does not show. */
 		char *msg;
@@ -529,7 +553,7 @@ session_finish(struct session *se)
 		end.event = se->exit_reason != NULL ? "stopped" : "crashed";
 		end.exit_reason = se->exit_reason != NULL ? se->exit_reason :
 		    st != -1 && WIFEXITED(st) ? "agent_exited" : "agent_killed";
-		end.duration_s = seconds_since(&se->created_rt);
+		end.duration_s = session_duration_s(se);
 		end.status = se->exit_reason != NULL ? -1 : st;
 		event = end.event;
 		(void)session_flush_pending();	/* older ends first */
@@ -547,10 +571,12 @@ session_finish(struct session *se)
 			}
 		}
 	}
+	server_fd_reserve_release();	/* at the descriptor limit, too */
 	if (privdir_remove(server->sessdirfd, se->id, &cause) == -1) {
 		log_warn("%s", cause ? cause : "cannot remove session directory");
 		free(cause);
 	}
+	server_fd_reserve_restore();
 	if (se->starter != NULL) {
 		ctl_reply_error(se->starter, "%s", se->abort_msg != NULL ?
 		    se->abort_msg : "session not started");
@@ -969,6 +995,7 @@ struct lost {
 	pid_t		pid[2];		/* agent, tether */
 	uint64_t	start[2];
 	char		boot_id[PROCINFO_BOOTID_LEN + 1];
+	int64_t		boottime_ms;	/* at created; -1 when not logged */
 };
 
 static int64_t
@@ -1036,6 +1063,7 @@ lost_add(struct lost **v, size_t *n, size_t *cap, const cJSON *ev,
 	l->start[1] = (uint64_t)json_int(ev, "tether_start");
 	if ((boot = ctlmsg_get_str(ev, "boot_id")) != NULL)
 		strlcpy(l->boot_id, boot, sizeof(l->boot_id));
+	l->boottime_ms = json_int(ev, "boottime_ms");
 	return 0;
 }
 
@@ -1062,6 +1090,7 @@ session_rotated_fields(struct jsonw *w, void *arg)
 		jsonw_int(w, "tether_pid", se->tether_pid);
 		jsonw_uint(w, "tether_start", se->tether_start);
 		jsonw_str(w, "boot_id", server->boot_id);
+		jsonw_uint(w, "boottime_ms", session_boot_start_ns(se) / NS_PER_MS);
 		jsonw_object_end(w);
 	}
 	jsonw_array_end(w);
@@ -1187,8 +1216,14 @@ session_recover(char **cause)
 		kill_if_ours(l, 1);
 		kill_if_ours(l, 0);
 		(void)privdir_remove(server->sessdirfd, l->id, NULL);
-		/* The end is unknown: count until now, or the TTL if it passed. */
-		dur = now.tv_sec - l->created.tv_sec;
+		/* The end is unknown: count until now, or the TTL if it passed;
+		 * on CLOCK_BOOTTIME when this boot created it, else by ts. */
+		if (l->boottime_ms >= 0 && l->boot_id[0] != '\0' &&
+		    strcmp(l->boot_id, server->boot_id) == 0)
+			dur = ((int64_t)(now_boot_ns() / NS_PER_MS) -
+			    l->boottime_ms + 500) / 1000;
+		else
+			dur = now.tv_sec - l->created.tv_sec;
 		if (l->ttl_s > 0 && dur > (int64_t)l->ttl_s)
 			dur = (int64_t)l->ttl_s;
 		/* Its shells died with the daemon's terminals: say so first. */

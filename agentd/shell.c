@@ -7,8 +7,12 @@
  * open for resizes and carries the exit status back at the end; when it
  * closes early (the client died), the shell is hung up.
  *
+ * Without a terminal (the client's stdin is not one, or -T), no PTY: the
+ * command reads the client's stdin itself, and its stdout and stderr are two
+ * pipes of ours, each recorded and passed to the client's stdout or stderr.
+ *
  * Flow control is the terminal's own: while the client's stdout does not take
- * more, the master is not read, so the program blocks in write(2).
+ * more, the master (or pipe) is not read, so the program blocks in write(2).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -21,6 +25,7 @@
 #include <sys/epoll.h>
 #include <sys/ioctl.h>
 #include <sys/pidfd.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <termios.h>
@@ -31,6 +36,7 @@
 
 #include "auditlog.h"
 #include "bq.h"
+#include "escape.h"
 #include "privdir.h"
 #include "recorder.h"
 #include "server.h"
@@ -39,6 +45,8 @@
 #define SHELL_MAX_ARGS	256
 #define MAX_SHELLS	64			/* per session */
 #define SHELL_READ	(16 * 1024)	/* a PTY hands out at most 4 KiB */
+#define CTL_BATCH	16		/* control frames per wake-up */
+#define RESIZE_GAP_NS	(100 * 1000000ull)	/* at most 10 resizes/s */
 
 static void	shell_update(struct shell *);
 static void	shell_finish(struct shell *);
@@ -172,6 +180,7 @@ recordings_dir(struct session *se, char **cause)
 static void	shell_ptm_cb(struct evh *, uint32_t);
 static void	shell_in_cb(struct evh *, uint32_t);
 static void	shell_out_cb(struct evh *, uint32_t);
+static void	shell_src_cb(struct evh *, uint32_t);
 static void	shell_ctl_cb(struct evh *, uint32_t);
 static void	shell_pid_cb(struct evh *, uint32_t);
 
@@ -191,41 +200,66 @@ shell_spawn(struct shell *sh, char **argv, char **envp, const char *cwd,
 {
 	struct winsize ws = { .ws_col = (unsigned short)sh->cols,
 	    .ws_row = (unsigned short)sh->rows };
+	struct termios t;
 	char slave[128], go;
-	int sync[2], sfd;
+	int sync[2], op[2] = { -1, -1 }, ep[2] = { -1, -1 }, sfd, i;
 	sigset_t none;
-	pid_t pid;
+	pid_t pid, daemon_pid = getpid();
 
-	if ((sh->ptm = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC)) == -1 ||
-	    grantpt(sh->ptm) == -1 || unlockpt(sh->ptm) == -1 ||
-	    ptsname_r(sh->ptm, slave, sizeof(slave)) != 0 ||
-	    ioctl(sh->ptm, TIOCSWINSZ, &ws) == -1 ||
-	    pipe2(sync, O_CLOEXEC) == -1) {
-		if (asprintf(cause, "cannot allocate a terminal: %s",
-		    strerror(errno)) == -1)
-			*cause = NULL;
-		return -1;
-	}
+	if (sh->tty) {
+		if ((sh->ptm = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC)) == -1 ||
+		    grantpt(sh->ptm) == -1 || unlockpt(sh->ptm) == -1 ||
+		    ptsname_r(sh->ptm, slave, sizeof(slave)) != 0 ||
+		    ioctl(sh->ptm, TIOCSWINSZ, &ws) == -1)
+			goto fail;
+		/*
+		 * Piped input on a PTY, as under script(1): not echoed (a
+		 * passphrase in it stays out of the cast), and the slave held
+		 * so that we see when the command has read all of it.
+		 */
+		if (!sh->in_tty && ((sh->pts = open(slave, O_RDWR | O_NOCTTY |
+		    O_CLOEXEC | O_NONBLOCK)) == -1 || tcgetattr(sh->pts, &t) == -1))
+			goto fail;
+		if (!sh->in_tty) {
+			t.c_lflag &= ~(tcflag_t)(ECHO | ECHONL);
+			if (tcsetattr(sh->pts, TCSANOW, &t) == -1)
+				goto fail;
+		}
+	} else if (pipe2(op, O_CLOEXEC) == -1 || pipe2(ep, O_CLOEXEC) == -1)
+		goto fail;
+	if (pipe2(sync, O_CLOEXEC) == -1)
+		goto fail;
 	if ((pid = fork()) == -1) {
-		if (asprintf(cause, "fork: %s", strerror(errno)) == -1)
-			*cause = NULL;
 		close(sync[0]);
 		close(sync[1]);
-		return -1;
+		goto fail;
 	}
 	if (pid == 0) {
-		/* Child: its own session with the slave as controlling tty. */
+		/* Child: its own session, with the slave as controlling tty or
+		 * with no terminal at all (pipes, like ssh -T). */
 		close(sync[1]);
 		sigemptyset(&none);
 		sigprocmask(SIG_SETMASK, &none, NULL);
 		signal(SIGPIPE, SIG_DFL);
 		signal(SIGXFSZ, SIG_DFL);
-		if (setsid() == -1 ||
-		    (sfd = open(slave, O_RDWR)) == -1 ||
+		if (setsid() == -1)
+			_exit(127);
+		if (sh->tty && ((sfd = open(slave, O_RDWR)) == -1 ||
 		    ioctl(sfd, TIOCSCTTY, 0) == -1 ||
 		    dup2(sfd, STDIN_FILENO) == -1 ||
 		    dup2(sfd, STDOUT_FILENO) == -1 ||
-		    dup2(sfd, STDERR_FILENO) == -1)
+		    dup2(sfd, STDERR_FILENO) == -1))
+			_exit(127);
+		/*
+		 * On pipes, stdin is the client's own: its EOF is the end. No
+		 * terminal hangs the command up if we die, so the death signal
+		 * does (set, then check: we may have died already).
+		 */
+		if (!sh->tty && (prctl(PR_SET_PDEATHSIG, SIGHUP) == -1 ||
+		    getppid() != daemon_pid ||
+		    dup2(sh->in_fd, STDIN_FILENO) == -1 ||
+		    dup2(op[1], STDOUT_FILENO) == -1 ||
+		    dup2(ep[1], STDERR_FILENO) == -1))
 			_exit(127);
 		/* Wait until shell_started is durable (or the daemon gives up). */
 		if (read(sync[0], &go, 1) != 1)
@@ -234,13 +268,30 @@ shell_spawn(struct shell *sh, char **argv, char **envp, const char *cwd,
 		if (cwd == NULL || chdir(cwd) == -1)
 			(void)chdir("/");
 		execvpe(argv[0], argv, envp);
-		dprintf(STDERR_FILENO, "agentd shell: %s: %s\r\n", argv[0],
-		    strerror(errno));
+		dprintf(STDERR_FILENO, "agentd shell: %s: %s%s",
+		    escape_term_str(argv[0]), strerror(errno),
+		    sh->tty ? "\r\n" : "\n");
 		_exit(127);
 	}
 	close(sync[0]);
 	sh->sync_fd = sync[1];
 	sh->pid = pid;
+	if (sh->tty)
+		sh->out[0].src = sh->ptm;
+	else {
+		close(op[1]);
+		close(ep[1]);
+		sh->out[0].src = op[0];
+		sh->out[1].src = ep[0];
+		close(sh->in_fd);	/* the command's now */
+		sh->in_fd = -1;
+	}
+	for (i = 0; i < 2; i++) {
+		if (sh->out[i].src != -1)
+			(void)fcntl(sh->out[i].src, F_SETFL, O_NONBLOCK);
+		else
+			sh->out[i].eof = true;
+	}
 	if ((sh->pidfd = pidfd_open(pid, 0)) == -1) {
 		kill(pid, SIGKILL);
 		(void)waitpid(pid, NULL, 0);
@@ -248,8 +299,18 @@ shell_spawn(struct shell *sh, char **argv, char **envp, const char *cwd,
 			*cause = NULL;
 		return -1;
 	}
-	(void)fcntl(sh->ptm, F_SETFL, O_NONBLOCK);
 	return 0;
+fail:
+	if (asprintf(cause, "cannot allocate a %s: %s", sh->tty ? "terminal" :
+	    "pipe", strerror(errno)) == -1)
+		*cause = NULL;
+	for (i = 0; i < 2; i++) {
+		if (op[i] != -1)
+			close(op[i]);
+		if (ep[i] != -1)
+			close(ep[i]);
+	}
+	return -1;
 }
 
 static void
@@ -267,11 +328,28 @@ static void
 shell_free(struct shell *sh)
 {
 	struct session *se = sh->se;
+	struct shell_out *o;
+	int i;
 
+	for (i = 0; i < 2; i++) {
+		o = &sh->out[i];
+		if (o->src != -1 && o->src != sh->ptm) {
+			ev_del(o->src);
+			close(o->src);
+		}
+		if (o->fd != -1) {
+			if (o->polled)
+				ev_del(o->fd);
+			close(o->fd);
+		}
+		bq_free(&o->q);
+	}
 	if (sh->ptm != -1) {
 		ev_del(sh->ptm);
 		close(sh->ptm);
 	}
+	if (sh->pts != -1)
+		close(sh->pts);
 	if (sh->pidfd != -1) {
 		ev_del(sh->pidfd);
 		close(sh->pidfd);
@@ -280,11 +358,6 @@ shell_free(struct shell *sh)
 		if (sh->in_polled)
 			ev_del(sh->in_fd);
 		close(sh->in_fd);
-	}
-	if (sh->out_fd != -1) {
-		if (sh->out_polled)
-			ev_del(sh->out_fd);
-		close(sh->out_fd);
 	}
 	if (sh->ctl_fd != -1) {
 		ev_del(sh->ctl_fd);
@@ -299,7 +372,6 @@ shell_free(struct shell *sh)
 	free(sh->start_cwd);
 	ctlmsg_in_reset(&sh->ctlin);
 	bq_free(&sh->to_pty);
-	bq_free(&sh->to_out);
 	free(sh->recording);
 	TAILQ_REMOVE(&se->shells, sh, entry);
 	se->nshells--;
@@ -343,6 +415,7 @@ shell_launch(struct shell *sh, struct ctlconn *c, char **argv, char **envp,
     const char *cwd)
 {
 	struct session *se = sh->se;
+	struct shell_out *o;
 	struct jsonw *w;
 	char *cause = NULL;
 	int i;
@@ -358,6 +431,7 @@ shell_launch(struct shell *sh, struct ctlconn *c, char **argv, char **envp,
 	for (i = 0; argv[i] != NULL; i++)
 		jsonw_str(w, NULL, argv[i]);
 	jsonw_array_end(w);
+	jsonw_bool(w, "tty", sh->tty);
 	jsonw_str(w, "recording", sh->recording);
 	if (auditlog_commit(server->log, &cause) == -1) {
 		kill(sh->pid, SIGKILL);
@@ -376,16 +450,30 @@ shell_launch(struct shell *sh, struct ctlconn *c, char **argv, char **envp,
 	sh->ctl_fd = ctl_take_over(c);
 	sh->ptm_ev.cb = shell_ptm_cb;
 	sh->in_ev.cb = shell_in_cb;
-	sh->out_ev.cb = shell_out_cb;
 	sh->ctl_ev.cb = shell_ctl_cb;
 	sh->pid_ev.cb = shell_pid_cb;
-	(void)fcntl(sh->in_fd, F_SETFL, fcntl(sh->in_fd, F_GETFL) | O_NONBLOCK);
-	(void)fcntl(sh->out_fd, F_SETFL, fcntl(sh->out_fd, F_GETFL) | O_NONBLOCK);
-	ev_add(sh->ptm, EPOLLIN, &sh->ptm_ev);
 	ev_add(sh->pidfd, EPOLLIN, &sh->pid_ev);
 	ev_add(sh->ctl_fd, EPOLLIN, &sh->ctl_ev);
-	sh->in_polled = shell_watch(sh->in_fd, EPOLLIN, &sh->in_ev) == 1;
-	sh->out_polled = shell_watch(sh->out_fd, 0, &sh->out_ev) == 1;
+	if (sh->ptm != -1)
+		ev_add(sh->ptm, EPOLLIN, &sh->ptm_ev);
+	if (sh->in_fd != -1) {
+		(void)fcntl(sh->in_fd, F_SETFL,
+		    fcntl(sh->in_fd, F_GETFL) | O_NONBLOCK);
+		sh->in_polled = shell_watch(sh->in_fd, EPOLLIN, &sh->in_ev) == 1;
+	}
+	for (i = 0; i < 2; i++) {
+		o = &sh->out[i];
+		o->sh = sh;
+		o->src_ev.cb = shell_src_cb;
+		o->fd_ev.cb = shell_out_cb;
+		if (o->src != -1 && o->src != sh->ptm)
+			ev_add(o->src, EPOLLIN, &o->src_ev);
+		if (o->fd != -1) {
+			(void)fcntl(o->fd, F_SETFL,
+			    fcntl(o->fd, F_GETFL) | O_NONBLOCK);
+			o->polled = shell_watch(o->fd, 0, &o->fd_ev) == 1;
+		}
+	}
 	{
 		/* Answer on the connection we now own. */
 		struct jsonw r;
@@ -398,7 +486,7 @@ shell_launch(struct shell *sh, struct ctlconn *c, char **argv, char **envp,
 			sh->client_gone = true;
 		jsonw_free(&r);
 	}
-	if (!sh->in_polled)
+	if (sh->in_fd != -1 && !sh->in_polled)
 		shell_in_cb(&sh->in_ev, EPOLLIN);	/* a file: read it now */
 	shell_update(sh);
 	return;
@@ -423,8 +511,9 @@ shell_start(struct ctlconn *c, const cJSON *req)
 	char **argv = NULL, **envp = NULL, *cause = NULL, *command = NULL;
 	char name[32];
 	const char *id = ctlmsg_get_str(req, "session"), *cwd;
+	const cJSON *tty;
 	uint64_t cols = 80, rows = 24;
-	int recfd;
+	int recfd, i;
 
 	if (id == NULL || (se = session_find(id)) == NULL ||
 	    se->state != SESSION_ACTIVE) {
@@ -432,9 +521,15 @@ shell_start(struct ctlconn *c, const cJSON *req)
 		    id ? id : "(none named)");
 		return;
 	}
-	if (c->in.nfds != 2) {
-		ctl_reply_error(c, "shell: the client's stdin and stdout must "
-		    "come with the request");
+	/* "tty": absent means a PTY (clients before pipes existed). */
+	tty = cJSON_GetObjectItemCaseSensitive(req, "tty");
+	if (tty != NULL && !cJSON_IsBool(tty)) {
+		ctl_reply_error(c, "tty: must be true or false");
+		return;
+	}
+	if (c->in.nfds != (tty == NULL || cJSON_IsTrue(tty) ? 2 : 3)) {
+		ctl_reply_error(c, "shell: the client's stdin and stdout (and "
+		    "stderr, without a tty) must come with the request");
 		return;
 	}
 	if (se->nshells >= MAX_SHELLS) {
@@ -460,12 +555,17 @@ shell_start(struct ctlconn *c, const cJSON *req)
 	    (sh = calloc(1, sizeof(*sh))) == NULL)
 		goto fail;
 	sh->se = se;
-	sh->ptm = sh->pidfd = sh->ctl_fd = sh->sync_fd = -1;
+	sh->ptm = sh->pts = sh->pidfd = sh->ctl_fd = sh->sync_fd = -1;
+	sh->tty = tty == NULL || cJSON_IsTrue(tty);
 	sh->in_fd = c->in.fds[0];
-	sh->out_fd = c->in.fds[1];
+	sh->in_tty = isatty(sh->in_fd);
+	for (i = 0; i < 2; i++) {
+		sh->out[i].src = -1;
+		sh->out[i].fd = i < c->in.nfds - 1 ? c->in.fds[i + 1] : -1;
+	}
 	c->in.nfds = 0;		/* the fds are the shell's now */
-	sh->cols = (unsigned)cols;
-	sh->rows = (unsigned)rows;
+	sh->cols = sh->want_cols = (unsigned)cols;
+	sh->rows = sh->want_rows = (unsigned)rows;
 	sh->n = ++se->shells_started;
 	TAILQ_INSERT_TAIL(&se->shells, sh, entry);
 	se->nshells++;
@@ -537,113 +637,231 @@ fail:
 
 /* --- the relay ------------------------------------------------------------ */
 
+#define EOF_LOOK_NS	(50 * 1000000ull)	/* see shell_try_eof */
+
 static void
 shell_update(struct shell *sh)
 {
+	struct shell_out *o;
 	uint32_t pev = 0;
+	int i;
 
 	if (sh->finished)
 		return;
-	/* Read the master only while the client keeps up with its output. */
-	if (sh->to_out.len == 0 && !sh->ptm_eof)
-		pev |= EPOLLIN;
-	if (sh->to_pty.len > 0 || sh->send_eof)
-		pev |= EPOLLOUT;
-	if (sh->ptm != -1)
+	/* Read a source only while the client keeps up with its output. */
+	for (i = 0; i < 2; i++) {
+		o = &sh->out[i];
+		if (o->src != -1 && o->src != sh->ptm)
+			ev_mod(o->src, o->q.len == 0 && !o->eof ? EPOLLIN : 0,
+			    &o->src_ev);
+		if (o->polled && o->fd != -1)
+			ev_mod(o->fd, o->q.len > 0 ? EPOLLOUT : 0, &o->fd_ev);
+	}
+	if (sh->ptm != -1) {
+		if (sh->out[0].q.len == 0 && !sh->out[0].eof)
+			pev |= EPOLLIN;
+		if (sh->to_pty.len > 0)
+			pev |= EPOLLOUT;
 		ev_mod(sh->ptm, pev, &sh->ptm_ev);
+	}
 	if (sh->in_polled && sh->in_fd != -1)
 		ev_mod(sh->in_fd, !sh->in_eof && sh->to_pty.len < BQ_READ_CHUNK ?
 		    EPOLLIN : 0, &sh->in_ev);
-	if (sh->out_polled && sh->out_fd != -1)
-		ev_mod(sh->out_fd, sh->to_out.len > 0 ? EPOLLOUT : 0,
-		    &sh->out_ev);
 	if (sh->ctl_fd != -1)
 		ev_mod(sh->ctl_fd, EPOLLIN, &sh->ctl_ev);
 }
 
-/* The client's terminal is gone: stop writing to it. */
+/*
+ * The client's stdout (or stderr) is gone: stop writing to it. On pipes the
+ * command's end goes too, so that it gets SIGPIPE as it would writing to
+ * the client directly (`agentd shell -- yes | head -1` ends).
+ */
 static void
-shell_drop_output(struct shell *sh)
+shell_drop_output(struct shell_out *o)
 {
-	if (sh->out_fd != -1) {
-		if (sh->out_polled)
-			ev_del(sh->out_fd);
-		close(sh->out_fd);
-		sh->out_fd = -1;
+	struct shell *sh = o->sh;
+
+	if (o->fd != -1) {
+		if (o->polled)
+			ev_del(o->fd);
+		close(o->fd);
+		o->fd = -1;
 	}
-	bq_free(&sh->to_out);
+	bq_free(&o->q);
+	if (sh != NULL && !sh->tty && o->src != -1) {
+		ev_del(o->src);
+		close(o->src);
+		o->src = -1;
+		o->eof = true;
+	}
 }
 
 static void
-shell_flush_out(struct shell *sh)
+shell_flush_out(struct shell_out *o)
 {
-	if (sh->out_fd == -1 || sh->to_out.len == 0)
+	if (o->fd == -1 || o->q.len == 0)
 		return;
-	if (!sh->out_polled) {
+	if (!o->polled) {
 		/* A regular file: plain writes never wait. */
-		(void)fcntl(sh->out_fd, F_SETFL,
-		    fcntl(sh->out_fd, F_GETFL) & ~O_NONBLOCK);
+		(void)fcntl(o->fd, F_SETFL, fcntl(o->fd, F_GETFL) & ~O_NONBLOCK);
 	}
-	if (bq_write(&sh->to_out, sh->out_fd) == -1)
-		shell_drop_output(sh);
+	if (bq_write(&o->q, o->fd) == -1)
+		shell_drop_output(o);
+}
+
+/* Every output read and passed on once the command is gone: the end. */
+static bool
+shell_drained(struct shell *sh)
+{
+	bool eof = sh->out[0].eof && sh->out[1].eof;
+
+	return sh->exited && (eof || sh->drain_ns <= now_boot_ns()) &&
+	    sh->out[0].q.len == 0 && sh->out[1].q.len == 0;
+}
+
+/*
+ * Reads one chunk of the command's output, records it, passes it on.
+ *
+ * One read per readiness, never a loop until EAGAIN: when the line
+ * discipline's buffer is empty, read(2) on a PTY master waits for the
+ * kernel worker that fills it (n_tty_read -> flush_work, in D state, even
+ * with O_NONBLOCK). A loop that batched reads blocked the whole daemon on
+ * that worker once per 4 KiB (docs/PERFORMANCE.md, "Recorded shell").
+ */
+static void
+shell_read_out(struct shell_out *o)
+{
+	struct shell *sh = o->sh;
+	unsigned char buf[SHELL_READ];
+	ssize_t n, w;
+
+	if (o->q.len > 0 || o->eof)
+		return;
+	n = read(o->src, buf, sizeof(buf));
+	if (n == 0 || (n == -1 && errno != EAGAIN && errno != EINTR)) {
+		o->eof = true;	/* EIO on a PTY: every slave fd closed */
+		return;
+	}
+	if (n < 0)
+		return;
+	sh->bytes_out += (uint64_t)n;
+	if (sh->recording_open && cast_output(&sh->cast, buf, (size_t)n) == -1 &&
+	    !sh->cast_warned) {
+		sh->cast_warned = true;
+		log_warn("shell %d of %s: recording stopped: %s", sh->n,
+		    sh->se->id, strerror(sh->cast.failed));
+	}
+	if (o->fd == -1)
+		return;
+	w = write(o->fd, buf, (size_t)n);
+	if (w == -1 && errno != EAGAIN)
+		shell_drop_output(o);
+	else if (w < n && bq_append(&o->q, buf + (w > 0 ? w : 0),
+	    (size_t)(n - (w > 0 ? w : 0))) == -1)
+		shell_drop_output(o);
+	if (!o->polled)
+		shell_flush_out(o);
+}
+
+/*
+ * Piped input on a PTY ends as under script(1): once the command has read
+ * all that came before, the terminal's EOF character is written, as if
+ * typed at the start of a line. Written earlier, it is lost: bash's
+ * readline, for one, takes it while it edits a line, not as end of input.
+ * Nothing tells us when the slave's queue empties, so we look every
+ * EOF_LOOK_NS (from the daemon's timer), and only that long after the last
+ * write, since the kernel hands written bytes to the line discipline from a
+ * worker. Input that does not end with a newline owes a second EOF: the
+ * first one only pushes the partial line.
+ *
+ * One more than script does: an EOF that reaches a terminal in canonical
+ * mode is kept as a NUL byte if the mode turns raw before it is read (bash
+ * runs `sleep 1` in canonical mode, then readline reads raw). So after an
+ * EOF written in canonical mode we keep looking, and when the terminal is
+ * raw with nothing queued (a raw reader waits at an empty line) we write one
+ * more; then we are done.
+ */
+static void
+shell_try_eof(struct shell *sh, uint64_t now)
+{
+	struct termios t;
+	int queued = 0;
+	bool canon;
+	char eof;
+
+	if ((sh->eofs_owed == 0 && !sh->eof_watch) || sh->to_pty.len > 0 ||
+	    sh->exited || now < sh->eof_ns)
+		return;		/* shell_deadlines comes back */
+	sh->eof_ns = now + EOF_LOOK_NS;
+	if (sh->pts == -1 || tcgetattr(sh->pts, &t) == -1 ||
+	    ioctl(sh->pts, FIONREAD, &queued) == -1)
+		goto done;
+	if (queued > 0)
+		return;		/* not all read yet */
+	canon = (t.c_lflag & ICANON) != 0;
+	if (sh->eofs_owed == 0 && canon)
+		return;		/* watching for a raw reader */
+	eof = t.c_cc[VEOF] != _POSIX_VDISABLE ? (char)t.c_cc[VEOF] : 4;
+	if (write(sh->ptm, &eof, 1) != 1)
+		return;
+	if (sh->eofs_owed > 0 && --sh->eofs_owed > 0)
+		return;
+	if (canon && !sh->eof_watch) {
+		sh->eof_watch = true;
+		return;
+	}
+done:
+	sh->eofs_owed = 0;
+	sh->eof_watch = false;
+	if (sh->pts != -1) {
+		close(sh->pts);		/* EIO on the master needs it closed */
+		sh->pts = -1;
+	}
+}
+
+/* Input was written to the PTY: an owed EOF waits until it is read. */
+static void
+shell_wrote_input(struct shell *sh)
+{
+	sh->eof_ns = now_boot_ns() + EOF_LOOK_NS;
 }
 
 static void
 shell_ptm_cb(struct evh *h, uint32_t events)
 {
 	struct shell *sh = CONTAINER_OF(h, struct shell, ptm_ev);
-	unsigned char buf[SHELL_READ];
-	ssize_t n, w;
 
-	if (events & EPOLLOUT) {
-		if (sh->to_pty.len > 0 && bq_write(&sh->to_pty, sh->ptm) == -1)
+	if ((events & EPOLLOUT) && sh->to_pty.len > 0) {
+		if (bq_write(&sh->to_pty, sh->ptm) == -1)
 			bq_free(&sh->to_pty);
-		if (sh->to_pty.len == 0 && sh->send_eof) {
-			/* stdin ended: the terminal's EOF character, as typed. */
-			struct termios t;
-			char eof = 4;
-			if (tcgetattr(sh->ptm, &t) == 0 && t.c_cc[VEOF] != 0)
-				eof = (char)t.c_cc[VEOF];
-			if (write(sh->ptm, &eof, 1) == 1)
-				sh->send_eof = false;
-		}
+		shell_wrote_input(sh);
+		if (sh->to_pty.len == 0 && sh->eofs_owed > 0)
+			server_rearm_timer();
 	}
-	if ((events & (EPOLLIN | EPOLLHUP | EPOLLERR)) && sh->to_out.len == 0) {
-		/*
-		 * One read per readiness, never a loop until EAGAIN: when the
-		 * line discipline's buffer is empty, read(2) on a PTY master
-		 * waits for the kernel worker that fills it (n_tty_read ->
-		 * flush_work, in D state, even with O_NONBLOCK). A loop that
-		 * batched reads blocked the whole daemon on that worker once
-		 * per 4 KiB (docs/PERFORMANCE.md, "Recorded shell").
-		 */
-		n = read(sh->ptm, buf, sizeof(buf));
-		if (n > 0) {
-			sh->bytes_out += (uint64_t)n;
-			if (sh->recording_open && cast_output(&sh->cast, buf,
-			    (size_t)n) == -1 && !sh->cast_warned) {
-				sh->cast_warned = true;
-				log_warn("shell %d of %s: recording stopped: %s",
-				    sh->n, sh->se->id, strerror(sh->cast.failed));
-			}
-			if (sh->out_fd != -1) {
-				w = write(sh->out_fd, buf, (size_t)n);
-				if (w == -1 && errno != EAGAIN)
-					shell_drop_output(sh);
-				else if (w < n && bq_append(&sh->to_out,
-				    buf + (w > 0 ? w : 0),
-				    (size_t)(n - (w > 0 ? w : 0))) == -1)
-					shell_drop_output(sh);
-				if (!sh->out_polled)
-					shell_flush_out(sh);
-			}
-		} else if (n == 0 || (n == -1 && errno != EAGAIN &&
-		    errno != EINTR)) {
-			sh->ptm_eof = true;	/* EIO: every slave fd closed */
-		}
+	if (events & (EPOLLIN | EPOLLHUP | EPOLLERR))
+		shell_read_out(&sh->out[0]);
+	if (shell_drained(sh)) {
+		shell_finish(sh);
+		return;
 	}
-	if (sh->exited && (sh->ptm_eof || sh->drain_ns <= now_boot_ns()) &&
-	    sh->to_out.len == 0) {
+	shell_update(sh);
+}
+
+/* The command's stdout or stderr pipe (no PTY). */
+static void
+shell_src_cb(struct evh *h, uint32_t events)
+{
+	struct shell_out *o = CONTAINER_OF(h, struct shell_out, src_ev);
+	struct shell *sh = o->sh;
+
+	if (events & (EPOLLIN | EPOLLHUP | EPOLLERR))
+		shell_read_out(o);
+	if (o->eof) {
+		ev_del(o->src);
+		close(o->src);
+		o->src = -1;
+	}
+	if (shell_drained(sh)) {
 		shell_finish(sh);
 		return;
 	}
@@ -659,16 +877,22 @@ shell_in_cb(struct evh *h, uint32_t events)
 	(void)events;
 	if (sh->in_fd == -1 || sh->in_eof)
 		return;
-	do {
+	for (;;) {
 		r = bq_read(&sh->to_pty, sh->in_fd, BQ_READ_CHUNK);
+		if (r == 0 && sh->to_pty.len > 0)
+			sh->last_in = bq_data(&sh->to_pty)[sh->to_pty.len - 1];
 		/* A file cannot be polled: read it while the PTY takes it. */
-	} while (r == 0 && !sh->in_polled && sh->to_pty.len < 4 * BQ_READ_CHUNK &&
-	    bq_write(&sh->to_pty, sh->ptm) == 0 && sh->to_pty.len == 0);
+		if (r != 0 || sh->in_polled ||
+		    sh->to_pty.len >= 4 * BQ_READ_CHUNK ||
+		    bq_write(&sh->to_pty, sh->ptm) != 0 || sh->to_pty.len != 0)
+			break;
+	}
 	if (r != 0) {
 		sh->in_eof = true;
 		/* A terminal's EOF is a typed ^D; a pipe's must be made one. */
-		if (!isatty(sh->in_fd))
-			sh->send_eof = true;
+		if (!sh->in_tty)
+			sh->eofs_owed = sh->last_in == '\n' ||
+			    sh->last_in == '\0' ? 1 : 2;
 		if (sh->in_polled)
 			ev_del(sh->in_fd);
 		close(sh->in_fd);
@@ -676,20 +900,23 @@ shell_in_cb(struct evh *h, uint32_t events)
 	}
 	if (sh->to_pty.len > 0 && bq_write(&sh->to_pty, sh->ptm) == -1)
 		bq_free(&sh->to_pty);
+	shell_wrote_input(sh);
+	if (sh->eofs_owed > 0)
+		server_rearm_timer();
 	shell_update(sh);
 }
 
 static void
 shell_out_cb(struct evh *h, uint32_t events)
 {
-	struct shell *sh = CONTAINER_OF(h, struct shell, out_ev);
+	struct shell_out *o = CONTAINER_OF(h, struct shell_out, fd_ev);
+	struct shell *sh = o->sh;
 
 	if (events & (EPOLLERR | EPOLLHUP))
-		shell_drop_output(sh);
+		shell_drop_output(o);
 	else
-		shell_flush_out(sh);
-	if (sh->exited && sh->to_out.len == 0 &&
-	    (sh->ptm_eof || sh->drain_ns <= now_boot_ns())) {
+		shell_flush_out(o);
+	if (shell_drained(sh)) {
 		shell_finish(sh);
 		return;
 	}
@@ -718,17 +945,51 @@ shell_hangup(struct shell *sh)
 	shell_signal(sh, SIGHUP);
 }
 
+/*
+ * Applies the last size asked for, if it differs from the one in force: the
+ * terminal's (the kernel sends SIGWINCH to the foreground group) and an "r"
+ * line. At most one per RESIZE_GAP_NS: a client resizing in a loop gets the
+ * sizes in between dropped, never the last one (shell_deadlines applies it).
+ */
+static void
+shell_apply_resize(struct shell *sh, uint64_t now)
+{
+	struct winsize ws;
+
+	if (sh->want_cols == sh->cols && sh->want_rows == sh->rows)
+		return;
+	if (!sh->tty) {
+		sh->want_cols = sh->cols;	/* no terminal to resize */
+		sh->want_rows = sh->rows;
+		return;
+	}
+	if (now < sh->resize_ns)
+		return;		/* shell_deadlines comes back for it */
+	sh->cols = sh->want_cols;
+	sh->rows = sh->want_rows;
+	sh->resize_ns = now + RESIZE_GAP_NS;
+	memset(&ws, 0, sizeof(ws));
+	ws.ws_col = (unsigned short)sh->cols;
+	ws.ws_row = (unsigned short)sh->rows;
+	if (sh->ptm != -1)
+		(void)ioctl(sh->ptm, TIOCSWINSZ, &ws);
+	if (sh->recording_open)
+		(void)cast_resize(&sh->cast, sh->cols, sh->rows);
+}
+
 static void
 shell_ctl_cb(struct evh *h, uint32_t events)
 {
 	struct shell *sh = CONTAINER_OF(h, struct shell, ctl_ev);
-	struct winsize ws;
 	const char *cmd;
 	uint64_t cols, rows;
 	cJSON *msg;
-	int r;
+	int r, frames = 0;
 
+	/* A bounded batch: a client sending without pause must not keep the
+	 * loop from everyone else (the socket stays readable for the next). */
 	while ((events & (EPOLLIN | EPOLLHUP | EPOLLERR)) &&
+	    frames++ < CTL_BATCH &&
 	    (r = ctlmsg_read(sh->ctl_fd, &sh->ctlin)) != 0) {
 		if (r == -1) {
 			/* The client died or left: hang up, like a lost ssh link. */
@@ -736,7 +997,8 @@ shell_ctl_cb(struct evh *h, uint32_t events)
 			ev_del(sh->ctl_fd);
 			close(sh->ctl_fd);
 			sh->ctl_fd = -1;
-			shell_drop_output(sh);
+			shell_drop_output(&sh->out[0]);
+			shell_drop_output(&sh->out[1]);
 			shell_hangup(sh);
 			return;
 		}
@@ -744,21 +1006,16 @@ shell_ctl_cb(struct evh *h, uint32_t events)
 		cmd = msg ? ctlmsg_get_str(msg, "cmd") : NULL;
 		if (cmd != NULL && strcmp(cmd, "resize") == 0 &&
 		    ctlmsg_get_uint(msg, "cols", 1, 10000, &cols) == 0 &&
-		    ctlmsg_get_uint(msg, "rows", 1, 10000, &rows) == 0 &&
-		    (cols != sh->cols || rows != sh->rows)) {
-			sh->cols = (unsigned)cols;
-			sh->rows = (unsigned)rows;
-			memset(&ws, 0, sizeof(ws));
-			ws.ws_col = (unsigned short)cols;
-			ws.ws_row = (unsigned short)rows;
-			/* The kernel sends SIGWINCH to the foreground group. */
-			(void)ioctl(sh->ptm, TIOCSWINSZ, &ws);
-			if (sh->recording_open)
-				(void)cast_resize(&sh->cast, sh->cols, sh->rows);
+		    ctlmsg_get_uint(msg, "rows", 1, 10000, &rows) == 0) {
+			sh->want_cols = (unsigned)cols;
+			sh->want_rows = (unsigned)rows;
 		}
 		cJSON_Delete(msg);
 		ctlmsg_in_reset(&sh->ctlin);
 	}
+	shell_apply_resize(sh, now_boot_ns());
+	if (sh->want_cols != sh->cols || sh->want_rows != sh->rows)
+		server_rearm_timer();
 	shell_update(sh);
 }
 
@@ -786,8 +1043,17 @@ shell_pid_cb(struct evh *h, uint32_t events)
 	 * open.
 	 */
 	sh->drain_ns = now_boot_ns() + DRAIN_NS;
+	sh->eofs_owed = 0;
+	sh->eof_watch = false;
+	if (sh->pts != -1) {
+		close(sh->pts);
+		sh->pts = -1;
+	}
 	server_rearm_timer();
-	shell_ptm_cb(&sh->ptm_ev, EPOLLIN);
+	if (sh->ptm != -1)
+		shell_ptm_cb(&sh->ptm_ev, EPOLLIN);
+	else if (shell_drained(sh))
+		shell_finish(sh);
 }
 
 uint64_t
@@ -797,11 +1063,24 @@ shell_deadlines(struct session *se, uint64_t now)
 	uint64_t next = 0;
 
 	TAILQ_FOREACH_SAFE(sh, &se->shells, entry, tmp) {
+		if (sh->want_cols != sh->cols || sh->want_rows != sh->rows) {
+			shell_apply_resize(sh, now);
+			if (sh->want_cols != sh->cols ||
+			    sh->want_rows != sh->rows)
+				next = next == 0 || sh->resize_ns < next ?
+				    sh->resize_ns : next;
+		}
+		if ((sh->eofs_owed > 0 || sh->eof_watch) && sh->to_pty.len == 0) {
+			shell_try_eof(sh, now);
+			if (sh->eofs_owed > 0 || sh->eof_watch)
+				next = next == 0 || sh->eof_ns < next ?
+				    sh->eof_ns : next;
+		}
 		if (!sh->exited)
 			continue;
 		if (sh->drain_ns <= now) {
-			if (sh->to_out.len > 0)
-				shell_drop_output(sh);	/* a stuck client */
+			shell_drop_output(&sh->out[0]);	/* a stuck client */
+			shell_drop_output(&sh->out[1]);
 			shell_finish(sh);
 			continue;
 		}
@@ -824,6 +1103,10 @@ shell_finish(struct shell *sh)
 	if (sh->finished)
 		return;
 	sh->finished = true;
+	/* The last size asked for is recorded, however soon after the one
+	 * before it came. */
+	sh->resize_ns = 0;
+	shell_apply_resize(sh, now_boot_ns());
 	if (sh->recording_open) {
 		if (cast_close(&sh->cast) == -1)
 			log_warn("shell %d of %s: closing the recording: %s",

@@ -17,6 +17,7 @@
 #include "auditctl.h"
 #include "auditevent.h"
 #include "duration.h"
+#include "escape.h"
 #include "timefmt.h"
 
 /* Warnings about unusable lines printed before only a count is kept. */
@@ -62,15 +63,27 @@ usage_for(const char *verb)
 }
 
 void
+put_message(FILE *fp, const char *verb, const char *fmt, va_list ap)
+{
+	char *msg;
+
+	if (vasprintf(&msg, fmt, ap) == -1)
+		msg = NULL;
+	if (verb != NULL)
+		fprintf(fp, "auditctl %s: ", verb);
+	/* Messages name paths, ids and log text: escaped as a whole. */
+	fprintf(fp, "%s\n", msg ? escape_term_str(msg) : "(out of memory)");
+	free(msg);
+}
+
+void
 die_usage(const char *verb, const char *fmt, ...)
 {
 	va_list ap;
 
-	fprintf(stderr, "auditctl %s: ", verb);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	put_message(stderr, verb, fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
 	usage_for(verb);
 	exit(EXIT_USAGE);
 }
@@ -80,12 +93,18 @@ die(const char *verb, const char *fmt, ...)
 {
 	va_list ap;
 
-	fprintf(stderr, "auditctl %s: ", verb);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	put_message(stderr, verb, fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
 	exit(1);
+}
+
+void
+die_badopt(const char *verb, char **argv)
+{
+	/* optind is past the option getopt_long refused (opterr is 0). */
+	die_usage(verb, "unknown option or missing argument: '%s'",
+	    argv[optind - 1]);
 }
 
 const char *
@@ -168,8 +187,8 @@ log_warn(void *arg, uint64_t lineno, const char *why)
 
 	if (++w->n <= WARN_MAX)
 		fprintf(stderr, "auditctl %s: warning: %s line %llu: %s "
-		    "(skipped)\n", w->verb, w->path,
-		    (unsigned long long)lineno, why);
+		    "(skipped)\n", w->verb, escape_term_str(w->path),
+		    (unsigned long long)lineno, escape_term_str(why));
 }
 
 void
@@ -181,7 +200,8 @@ log_fold(const char *verb, const char *path, int fd, struct auditfold *f)
 		die(verb, "%s: %s", path, strerror(errno));
 	if (w.n > WARN_MAX)
 		fprintf(stderr, "auditctl %s: warning: %s: %llu unusable lines "
-		    "in all (auditctl verify shows the first)\n", verb, path,
+		    "in all (auditctl verify shows the first)\n", verb,
+		    escape_term_str(path),
 		    (unsigned long long)w.n);
 }
 
@@ -227,19 +247,43 @@ fmt_time(int64_t us, char *out)
 	timefmt_rfc3339(&ts, out);
 }
 
-void
+size_t
 put_safe(FILE *fp, const char *s, size_t len)
 {
-	size_t i;
-	unsigned char c;
+	char *e;
+	size_t n;
 
-	for (i = 0; i < len; i++) {
-		c = (unsigned char)s[i];
-		if (c < 0x20 || c == 0x7f || c == '\\')
-			fprintf(fp, "\\x%02x", c);
-		else
-			fputc(c, fp);
-	}
+	if ((e = escape_term(s, len)) == NULL)
+		die("output", "out of memory");
+	n = strlen(e);
+	fwrite(e, 1, n, fp);
+	free(e);
+	return n;
+}
+
+void
+put_json(FILE *fp, const char *s, size_t len)
+{
+	char *e;
+
+	if ((e = escape_json(s, len)) == NULL)
+		die("output", "out of memory");
+	fputs(e, fp);
+	free(e);
+}
+
+size_t
+put_md(FILE *fp, const char *s, size_t len)
+{
+	char *e;
+	size_t n;
+
+	if ((e = escape_md(s, len)) == NULL)
+		die("output", "out of memory");
+	n = strlen(e);
+	fwrite(e, 1, n, fp);
+	free(e);
+	return n;
 }
 
 uint64_t
@@ -271,8 +315,10 @@ row_state(const struct auditfold_row *r, int daemon)
 	}
 }
 
-/* Ended: as logged. Active: to now. Orphaned: to now, capped at the TTL (the
- * agent cannot have outlived it; the next daemon start logs the same cap). */
+/* Ended: as logged (CLOCK_BOOTTIME, so a wall-clock step does not change
+ * it). Active or orphaned: to now by ts, capped at the TTL (the agent cannot
+ * have outlived it, whatever the clock did; the next daemon start logs the
+ * same cap for an orphan). */
 uint64_t
 row_duration(const struct auditfold_row *r, int daemon, int64_t now)
 {
@@ -288,7 +334,8 @@ row_duration(const struct auditfold_row *r, int daemon, int64_t now)
 	if (r->created_us == AUDITFOLD_NO_TIME)
 		return 0;
 	d = elapsed_round_s(r->created_us, now);
-	if (!daemon && (r->flags & AUDITFOLD_HAS_TTL) && d > r->ttl_s)
+	(void)daemon;
+	if ((r->flags & AUDITFOLD_HAS_TTL) && d > r->ttl_s)
 		d = r->ttl_s;
 	return d;
 }
@@ -299,6 +346,8 @@ main(int argc, char **argv)
 	size_t i;
 	int argi = 1;
 
+	/* getopt's own messages would echo arguments raw: ours escape them. */
+	opterr = 0;
 	if (sodium_init() < 0) {
 		fprintf(stderr, "auditctl: cannot initialise libsodium\n");
 		return 1;
@@ -328,7 +377,8 @@ main(int argc, char **argv)
 		    strcmp(cmds[i].alias, argv[argi]) == 0))
 			return cmds[i].exec(argc - argi, argv + argi);
 	}
-	fprintf(stderr, "auditctl: unknown verb or option '%s'\n", argv[argi]);
+	fprintf(stderr, "auditctl: unknown verb or option '%s'\n",
+	    escape_term_str(argv[argi]));
 	usage_all(stderr);
 	return EXIT_USAGE;
 }

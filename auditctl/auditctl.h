@@ -2,6 +2,7 @@
 #ifndef AUDITCTL_AUDITCTL_H
 #define AUDITCTL_AUDITCTL_H
 
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -29,6 +30,10 @@ void	 die(const char *verb, const char *fmt, ...)
 /* The log to read: --log, $AGENTD_DIR/audit.jsonl, $XDG_STATE_HOME/agentd/...,
  * ~/.local/state/agentd/audit.jsonl. Dies on failure. */
 const char	*log_path(const char *verb);
+/* For getopt_long's '?': names the refused argument (escaped), prints the
+ * usage and exits 2. */
+void	 die_badopt(const char *verb, char **argv)
+	    __attribute__((noreturn));
 /* Opens the log read-only ("-" is stdin); dies with a clear message. */
 int	 log_open(const char *verb, const char *path);
 /* 1 when a process (a running agentd) holds the flock on the log, 0 when
@@ -43,9 +48,19 @@ int64_t	 now_us(const char *verb);
 int64_t	 since_cutoff(const char *verb, const char *val, int64_t now);
 /* RFC 3339 with microseconds of t into out[32]. */
 void	 fmt_time(int64_t us, char *out);
-/* Writes len bytes to fp with control characters made visible (\xNN), so a
- * label cannot drive the reader's terminal. */
-void	 put_safe(FILE *fp, const char *s, size_t len);
+/* Write len bytes of a user's or the log's string to fp escaped for a
+ * terminal / a Markdown table cell (lib/escape: controls made visible, so a
+ * label cannot drive the reader's terminal or forge a row). Return the
+ * number of bytes written. Die when memory runs out. */
+size_t	 put_safe(FILE *fp, const char *s, size_t len);
+size_t	 put_md(FILE *fp, const char *s, size_t len);
+/* Writes JSON text with DEL, C1 and hidden characters in its strings as
+ * \u escapes (lib/escape): the same JSON, safe on a terminal. */
+void	 put_json(FILE *fp, const char *s, size_t len);
+/* Writes "auditctl VERB: " (no prefix when verb is NULL) and the formatted
+ * message, escaped as a whole (lib/escape), and a newline. */
+void	 put_message(FILE *fp, const char *verb, const char *fmt, va_list ap)
+	    __attribute__((format(printf, 3, 0)));
 /* Elapsed seconds a->b rounded up / to nearest; 0 if b < a. */
 uint64_t elapsed_ceil_s(int64_t a, int64_t b);
 uint64_t elapsed_round_s(int64_t a, int64_t b);

@@ -115,7 +115,7 @@ list_print_json(FILE *fp, const struct auditfold *f,
 	list_json_row(&w, f, r, daemon, now);
 	if (!jsonw_ok(&w))
 		die("show", "out of memory");
-	fwrite(w.buf, 1, w.len, fp);
+	put_json(fp, w.buf, w.len);
 	jsonw_free(&w);
 }
 
@@ -135,13 +135,16 @@ list_table_row(const struct auditfold *f, const struct auditfold_row *r,
 	duration_format(row_duration(r, o->daemon, o->now), dur, sizeof(dur));
 	if (r->flags & AUDITFOLD_HAS_TTL)
 		duration_format(r->ttl_s, ttl, sizeof(ttl));
-	printf("%-26.*s  %-8s  %-20s  %-9s  %-7s  ", (int)r->idlen, r->id,
-	    row_state(r, o->daemon), created, dur, ttl);
+	/* Every string from the log is escaped (lib/escape): a log line
+	 * cannot drive the terminal or forge a row. */
+	len = put_safe(stdout, r->id, r->idlen);
+	printf("%*s  %-8s  %-20s  %-9s  %-7s  ", len < 26 ? (int)(26 - len) : 0,
+	    "", row_state(r, o->daemon), created, dur, ttl);
 	s = auditfold_str(f, r->exit_reason, &len);
 	if (s == NULL)
 		printf("%-19s", "-");
 	else {
-		put_safe(stdout, s, len);
+		len = put_safe(stdout, s, len);
 		printf("%*s", len < 19 ? (int)(19 - len) : 0, "");
 	}
 	printf("  %4u  %4u  ", r->keys_loaded, r->signatures);
@@ -196,8 +199,7 @@ cmd_list(int argc, char **argv)
 			usage_for("list");
 			return 0;
 		default:
-			usage_for("list");
-			return EXIT_USAGE;
+			die_badopt("list", argv);
 		}
 	}
 	if (optind != argc)
@@ -231,7 +233,7 @@ cmd_list(int argc, char **argv)
 			list_json_row(&w, f, r, o.daemon, o.now);
 			if (!jsonw_ok(&w))
 				die("list", "out of memory");
-			fwrite(w.buf, 1, w.len, stdout);
+			put_json(stdout, w.buf, w.len);
 		}
 		fputs("]\n", stdout);
 		jsonw_free(&w);

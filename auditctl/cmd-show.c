@@ -12,6 +12,7 @@
 #include "auditevent.h"
 #include "auditread.h"
 #include "duration.h"
+#include "escape.h"
 
 /* Prints one event as "ts  event  key=value ...", leaving out the common
  * fields; cJSON is fine here, only the session's own lines get this far. */
@@ -22,8 +23,13 @@ show_line(const char *line, size_t len, const struct auditevent *ev)
 	cJSON *obj;
 	char *text;
 
-	printf("%.*s  %-14.*s", (int)ev->ts.len, ev->ts.p, (int)ev->event.len,
-	    ev->event.p);
+	size_t n;
+
+	/* Everything here comes from the log: escaped (lib/escape). */
+	put_safe(stdout, ev->ts.p, ev->ts.len);
+	fputs("  ", stdout);
+	n = put_safe(stdout, ev->event.p, ev->event.len);
+	printf("%*s", n < 14 ? (int)(14 - n) : 0, "");
 	if ((obj = cJSON_ParseWithLength(line, len)) == NULL) {
 		putchar('\n');
 		return;
@@ -35,7 +41,9 @@ show_line(const char *line, size_t len, const struct auditevent *ev)
 		    strcmp(item->string, "session") == 0 ||
 		    strcmp(item->string, "prev") == 0)
 			continue;
-		printf(" %s=", item->string);
+		putchar(' ');
+		put_safe(stdout, item->string, strlen(item->string));
+		putchar('=');
 		if (cJSON_IsString(item))
 			put_safe(stdout, item->valuestring,
 			    strlen(item->valuestring));
@@ -124,7 +132,7 @@ cmd_show(int argc, char **argv)
 	size_t idlen, cap = 0;
 	uint64_t n = 0;
 	int64_t now;
-	int ch, fd, rc, json = 0, daemon;
+	int ch, fd, rc, json = 0, daemon, plain;
 	struct recording *recs = NULL;
 	size_t nrecs = 0, i;
 
@@ -143,8 +151,7 @@ cmd_show(int argc, char **argv)
 			usage_for("show");
 			return 0;
 		default:
-			usage_for("show");
-			return EXIT_USAGE;
+			die_badopt("show", argv);
 		}
 	}
 	if (optind + 1 != argc)
@@ -154,6 +161,12 @@ cmd_show(int argc, char **argv)
 	idlen = strlen(id);
 	if (idlen == 0 || idlen > AUDITFOLD_ID_MAX)
 		die_usage("show", "'%s' is not a session id", id);
+	/* An id a log may escape (not printable ASCII, quotes) is not found
+	 * as it is in the raw line: no cheap filter for it. */
+	for (i = 0; i < idlen && id[i] >= 0x20 && id[i] < 0x7f &&
+	    id[i] != '"' && id[i] != '\\'; i++)
+		;
+	plain = i == idlen;
 	now = now_us("show");
 	path = log_path("show");
 	fd = log_open("show", path);
@@ -164,7 +177,8 @@ cmd_show(int argc, char **argv)
 		fputc('[', stdout);
 	while ((rc = auditread_next(rd, &l)) == 1) {
 		/* Cheap filter first; the copy keeps the line's bytes intact. */
-		if (l.toolong || l.torn || memmem(l.buf, l.len, id, idlen) == NULL)
+		if (l.toolong || l.torn || (plain && memmem(l.buf, l.len, id,
+		    idlen) == NULL))
 			continue;
 		if (l.len + 1 > cap) {
 			cap = l.len + 1;
@@ -180,7 +194,7 @@ cmd_show(int argc, char **argv)
 		if (json) {
 			if (n > 0)
 				fputc(',', stdout);
-			fwrite(l.buf, 1, l.len, stdout);
+			put_json(stdout, l.buf, l.len);
 		} else {
 			show_line(l.buf, l.len, &ev);
 			note_recording(&recs, &nrecs, l.buf, l.len, &ev);
@@ -198,13 +212,15 @@ cmd_show(int argc, char **argv)
 		fputs("]\n", stdout);
 	if (n == 0) {
 		fflush(stdout);
-		fprintf(stderr, "auditctl show: no session %s in %s\n", id, path);
+		fprintf(stderr, "auditctl show: no session %s in %s\n",
+		    escape_term_str(id), escape_term_str(path));
 		auditfold_free(f);
 		return 1;
 	}
 	if (!json && (r = auditfold_find(f, id, idlen)) != NULL) {
 		duration_format(row_duration(r, daemon, now), dur, sizeof(dur));
-		printf("-- %s: %s, %s, %u keys loaded, %u signatures\n", id,
+		printf("-- %s: %s, %s, %u keys loaded, %u signatures\n",
+		    escape_term_str(id),
 		    row_state(r, daemon), dur, r->keys_loaded, r->signatures);
 	}
 	if (!json && nrecs > 0) {

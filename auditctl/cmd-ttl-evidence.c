@@ -44,6 +44,12 @@ ev_add(struct evidence *e, struct audithist *h, uint64_t v)
 		e->oom = 1;
 }
 
+static uint64_t
+cap_at(uint64_t v, const struct auditfold_row *r, uint64_t d)
+{
+	return (r->flags & AUDITFOLD_HAS_DURATION) && v > d ? d : v;
+}
+
 static void
 evidence_end(const struct auditfold *f, const struct auditfold_row *r,
     void *arg)
@@ -82,12 +88,14 @@ evidence_end(const struct auditfold *f, const struct auditfold_row *r,
 		e->ran_into_ttl++;
 		ev_add(e, e->ttl_expired, r->ttl_s);
 	}
+	/* These come from ts, which a stepped clock moves: never past the
+	 * logged duration (CLOCK_BOOTTIME), as no use comes after the end. */
 	if (r->first_key_us != AUDITFOLD_NO_TIME)
-		ev_add(e, e->to_first_key,
-		    elapsed_ceil_s(r->created_us, r->first_key_us));
+		ev_add(e, e->to_first_key, cap_at(elapsed_ceil_s(r->created_us,
+		    r->first_key_us), r, d));
 	if (r->last_use_us != AUDITFOLD_NO_TIME)
-		ev_add(e, e->to_last_use,
-		    elapsed_ceil_s(r->created_us, r->last_use_us));
+		ev_add(e, e->to_last_use, cap_at(elapsed_ceil_s(r->created_us,
+		    r->last_use_us), r, d));
 }
 
 /* An object key of len bytes (any bytes) and its ':'. */
@@ -225,8 +233,7 @@ cmd_ttl_evidence(int argc, char **argv)
 			usage_for("ttl-evidence");
 			return 0;
 		default:
-			usage_for("ttl-evidence");
-			return EXIT_USAGE;
+			die_badopt("ttl-evidence", argv);
 		}
 	}
 	if (optind != argc)
@@ -369,7 +376,7 @@ cmd_ttl_evidence(int argc, char **argv)
 		jsonw_end(&w);
 		if (!jsonw_ok(&w))
 			die("ttl-evidence", "out of memory");
-		fwrite(w.buf, 1, w.len, stdout);
+		put_json(stdout, w.buf, w.len);
 		fputc('\n', stdout);
 		jsonw_free(&w);
 	} else {
@@ -413,16 +420,18 @@ cmd_ttl_evidence(int argc, char **argv)
 		ROW("TTL covering 95% / 99% of key use", "%s / %s", a, b);
 		for (i = 0; i < e.nreasons; i++) {
 			s = auditfold_str(f, e.reasons[i].ref, &len);
+			/* Log text: escaped for the target (lib/escape). */
 			if (markdown)
-				printf("| exit_reason `");
+				printf("| exit_reason ");
 			else
 				printf("exit_reason ");
 			if (s != NULL)
-				put_safe(stdout, s, len);
+				len = markdown ? put_md(stdout, s, len) :
+				    put_safe(stdout, s, len);
 			else
 				printf("(none)");
 			if (markdown)
-				printf("` | %" PRIu64 " |\n", e.reasons[i].n);
+				printf(" | %" PRIu64 " |\n", e.reasons[i].n);
 			else
 				printf("%*s%" PRIu64 "\n", len < 16 ?
 				    (int)(16 - len) : 1, "", e.reasons[i].n);

@@ -12,6 +12,14 @@
 #include "auditevent.h"
 #include "auditlog.h"
 #include "auditread.h"
+#include "duration.h"
+#include "escape.h"
+
+/* Clock-step warnings printed before only a count is kept. */
+#define STEP_WARN_MAX	10
+/* A session's ts may span more than its duration_s by the stop grace (5 s)
+ * and the time to log the end: beyond this, the wall clock moved ahead. */
+#define STEP_SLACK_S	30
 
 #define ZERO_HASH \
 	"0000000000000000000000000000000000000000000000000000000000000000"
@@ -25,11 +33,11 @@ verify_problem(const char *path, uint64_t lineno, const char *fmt, ...)
 {
 	va_list ap;
 
-	printf("%s line %" PRIu64 ": ", path, lineno);
+	/* Names a path and quotes log text: escaped (lib/escape). */
+	printf("%s line %" PRIu64 ": ", escape_term_str(path), lineno);
 	va_start(ap, fmt);
-	vprintf(fmt, ap);
+	put_message(stdout, NULL, fmt, ap);
 	va_end(ap);
-	putchar('\n');
 	return 1;
 }
 
@@ -41,7 +49,66 @@ struct verify_state {
 	uint64_t	 first_seq;
 	uint64_t	 lines;
 	int		 files;		/* files done before this one */
+	uint64_t	 steps;		/* clock steps warned about */
+	const char	*path;		/* the file being read */
+	uint64_t	 lineno;
+	struct auditfold *fold;		/* ended sessions: duration_s vs ts */
 };
+
+static void
+verify_step_warn(struct verify_state *vs, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* A wall-clock step is not tampering (DESIGN §4: seq and prev prove the
+ * order): a warning on stderr naming it, and verify goes on. */
+static void
+verify_step_warn(struct verify_state *vs, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (++vs->steps > STEP_WARN_MAX)
+		return;
+	fprintf(stderr, "auditctl verify: warning: %s line %" PRIu64 ": ",
+	    escape_term_str(vs->path), vs->lineno);
+	va_start(ap, fmt);
+	put_message(stderr, NULL, fmt, ap);
+	va_end(ap);
+}
+
+/* Seconds as a duration ("1h0m5s"), or "less than a second". */
+static const char *
+step_size(uint64_t us, char *buf, size_t len)
+{
+	if (us < 500000)
+		return "less than a second";
+	duration_format((us + 500000) / 1000000, buf, len);
+	return buf;
+}
+
+/* A session's end: its ts span against its duration_s (CLOCK_BOOTTIME). */
+static void
+verify_session_end(const struct auditfold *f, const struct auditfold_row *r,
+    void *arg)
+{
+	struct verify_state *vs = arg;
+	char a[32], b[32], c[32];
+	int64_t span;
+
+	(void)f;
+	if (!(r->flags & AUDITFOLD_HAS_DURATION) ||
+	    r->created_us == AUDITFOLD_NO_TIME || r->ended_us < r->created_us)
+		return;
+	span = r->ended_us - r->created_us;
+	if (span / 1000000 - (int64_t)r->duration_s <= STEP_SLACK_S)
+		return;
+	verify_step_warn(vs, "clock stepped forward by about %s between seq "
+	    "%" PRIu64 " and seq %" PRIu64 " (session %.*s: duration_s %s, "
+	    "its ts %s apart; or its end was logged late)",
+	    step_size((uint64_t)span - r->duration_s * 1000000, a, sizeof(a)),
+	    r->created_seq, vs->seq, (int)r->idlen, r->id,
+	    step_size(r->duration_s * 1000000, b, sizeof(b)),
+	    step_size((uint64_t)span, c, sizeof(c)));
+}
 
 /*
  * A rotated log (SIGHUP after a rename) continues in a new file whose first
@@ -57,13 +124,16 @@ verify_file(const char *path, struct verify_state *vs)
 	struct auditread *rd;
 	struct auditevent ev;
 	const char *why;
+	char size[32];
 	int fd, rc, bad = 0, first;
 
 	fd = log_open("verify", path);
 	if ((rd = auditread_open(fd)) == NULL)
 		die("verify", "out of memory");
+	vs->path = path;
 	while (!bad && (rc = auditread_next(rd, &l)) == 1) {
 		vs->lines++;
+		vs->lineno = l.lineno;
 		if (l.toolong) {
 			bad = verify_problem(path, l.lineno, "line longer than "
 			    "%d bytes", AUDITREAD_MAX_LINE);
@@ -87,8 +157,10 @@ verify_file(const char *path, struct verify_state *vs)
 			if (vs->files == 0) {
 				/* Alone: take the join on trust, say so. */
 				printf("%s: continues a rotated log after seq "
-				    "%" PRIu64 " (head %.*s)\n", path,
-				    ev.seq - 1, (int)ev.prev.len, ev.prev.p);
+				    "%" PRIu64 " (head ", escape_term_str(path),
+				    ev.seq - 1);
+				put_safe(stdout, ev.prev.p, ev.prev.len);
+				printf(")\n");
 				vs->seq = ev.seq - 1;
 				vs->first_seq = ev.seq;
 				memcpy(vs->prev, ev.prev.p, AUDITLOG_HASH_HEX);
@@ -121,11 +193,20 @@ verify_file(const char *path, struct verify_state *vs)
 			bad = verify_problem(path, l.lineno, "ts '%.*s' is not in "
 			    "the writer's form YYYY-MM-DDTHH:MM:SS.uuuuuuZ",
 			    (int)ev.ts.len, ev.ts.p);
-		else if (ev.ts_us < vs->last_ts)
-			bad = verify_problem(path, l.lineno, "time goes "
-			    "backwards (ts %.*s is before the line before)",
-			    (int)ev.ts.len, ev.ts.p);
+		if (bad)
+			break;
 		vs->seq = ev.seq;
+		if (ev.ts_us < vs->last_ts)
+			verify_step_warn(vs, "clock stepped back by %s at seq "
+			    "%" PRIu64 " (ts %.*s is before the line before)",
+			    step_size((uint64_t)(vs->last_ts - ev.ts_us), size,
+			    sizeof(size)), ev.seq, (int)ev.ts.len, ev.ts.p);
+		/* Only a session's start and end matter for its span. */
+		if (((ev.event.len == 7 && (memcmp(ev.event.p, "created", 7) ==
+		    0 || memcmp(ev.event.p, "stopped", 7) == 0 ||
+		    memcmp(ev.event.p, "crashed", 7) == 0))) &&
+		    auditfold_event(vs->fold, &ev, &why) == -1 && why == NULL)
+			die("verify", "out of memory");
 		vs->last_ts = ev.ts_us;
 		memcpy(vs->prev, hash, sizeof(vs->prev));
 	}
@@ -158,11 +239,12 @@ cmd_verify(int argc, char **argv)
 			usage_for("verify");
 			return 0;
 		default:
-			usage_for("verify");
-			return EXIT_USAGE;
+			die_badopt("verify", argv);
 		}
 	}
 	memset(&vs, 0, sizeof(vs));
+	if ((vs.fold = auditfold_new(verify_session_end, &vs)) == NULL)
+		die("verify", "out of memory");
 	memcpy(vs.prev, ZERO_HASH, sizeof(vs.prev));
 	vs.last_ts = INT64_MIN;
 	vs.first_seq = 1;
@@ -176,7 +258,12 @@ cmd_verify(int argc, char **argv)
 			return 1;
 	}
 	printf("ok: %" PRIu64 " lines, chain intact, seq %" PRIu64 "..%"
-	    PRIu64 "%s\n", vs.lines, vs.first_seq, vs.seq, vs.files > 1 ?
+	    PRIu64 "%s", vs.lines, vs.first_seq, vs.seq, vs.files > 1 ?
 	    " across the files given" : "");
+	if (vs.steps > 0)
+		printf(" (%" PRIu64 " wall-clock step%s, see the warnings)",
+		    vs.steps, vs.steps == 1 ? "" : "s");
+	putchar('\n');
+	auditfold_free(vs.fold);
 	return 0;
 }

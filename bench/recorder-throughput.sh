@@ -33,7 +33,7 @@ run() {	# run FILE SERVE-ARGS...: one timed shell under a fresh daemon
 	stop_daemon
 	"$AGENTD" serve "$@"
 	eval "$("$AGENTD" start --ttl 1h --label bench-recorder)" >/dev/null
-	secs "$AGENTD" shell -- cat "$WORK/text" >> "$t"
+	secs "$AGENTD" shell -t -- cat "$WORK/text" >> "$t"
 }
 
 : > "$WORK/local.t"; : > "$WORK/remote.t"; : > "$WORK/pair.r"; : > "$WORK/peer.cpu"

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Throughput of a recorded linked shell against the PTY tools a user would
 # otherwise reach for, in one run:
-#   agentd shell -- cat FILE        (recorded: the daemon's PTY, a cast file)
+#   agentd shell -t -- cat FILE     (recorded: the daemon's PTY, a cast file)
 #   script -q -c 'cat FILE' /dev/null   (a PTY, unrecorded)
 #   asciinema rec -c 'cat FILE'     (recorded; run under script for its tty)
 # FILE is SIZE_MB (default 200) of text; each tool runs RUNS (default 5)
@@ -26,11 +26,11 @@ rec=$AGENTD_DIR/recordings/$AGENTD_SESSION
 : > "$WORK/agentd.t"; : > "$WORK/script.t"; : > "$WORK/asciinema.t"; : > "$WORK/pair.r"
 for i in $(seq "$RUNS"); do
 	if [ $((i % 2)) = 1 ]; then
-		ta=$(secs "$AGENTD" shell -- cat "$WORK/text")
+		ta=$(secs "$AGENTD" shell -t -- cat "$WORK/text")
 		ts=$(secs script -q -c "cat '$WORK/text'" /dev/null)
 	else
 		ts=$(secs script -q -c "cat '$WORK/text'" /dev/null)
-		ta=$(secs "$AGENTD" shell -- cat "$WORK/text")
+		ta=$(secs "$AGENTD" shell -t -- cat "$WORK/text")
 	fi
 	echo "$ta" >> "$WORK/agentd.t"; echo "$ts" >> "$WORK/script.t"
 	echo "scale=3; $ts / $ta" | bc >> "$WORK/pair.r"

@@ -363,18 +363,25 @@ bad:
 	return -1;
 }
 
-static const char *const known_extensions[] = {
-	"restrict-destination-v00@openssh.com",
-	"sk-provider@openssh.com",
-	"associated-certs-v00@openssh.com",
+/* Constraint extensions, each with the one body shape it may have. */
+enum ext_body { EXT_STRING, EXT_BOOL_STRING };
+static const struct constraint_ext {
+	const char	*name;
+	enum ext_body	 body;
+	int		 card;	/* also valid on a smartcard add */
+} constraint_exts[] = {
+	{ "restrict-destination-v00@openssh.com", EXT_STRING, 1 },
+	{ "sk-provider@openssh.com", EXT_STRING, 0 },
+	{ "associated-certs-v00@openssh.com", EXT_BOOL_STRING, 1 },
 };
 
 /*
  * Steps over one constraint at *pos. Returns its type byte, or -1 (malformed)
- * or -2 (unknown: the constraint or extension cannot be skipped safely).
+ * or -2 (unknown: the constraint or extension cannot be skipped safely, or
+ * is not valid on this kind of add).
  */
 static int
-next_constraint(const unsigned char *body, size_t len, size_t *pos)
+next_constraint(const unsigned char *body, size_t len, size_t *pos, int card)
 {
 	const unsigned char *name;
 	size_t n, i;
@@ -395,21 +402,59 @@ next_constraint(const unsigned char *body, size_t len, size_t *pos)
 	case AGENTPROTO_CONSTRAIN_EXTENSION:
 		if (get_string(body, len, pos, &name, &n) == -1)
 			return -1;
-		for (i = 0; i < sizeof(known_extensions) /
-		    sizeof(known_extensions[0]); i++) {
-			if (strlen(known_extensions[i]) == n &&
-			    memcmp(known_extensions[i], name, n) == 0)
+		for (i = 0; i < sizeof(constraint_exts) /
+		    sizeof(constraint_exts[0]); i++) {
+			if (strlen(constraint_exts[i].name) == n &&
+			    memcmp(constraint_exts[i].name, name, n) == 0)
 				break;
 		}
-		if (i == 0 || i == 1)		/* one string body */
+		if (i == sizeof(constraint_exts) / sizeof(constraint_exts[0]) ||
+		    (card && !constraint_exts[i].card))
+			return -2;
+		if (constraint_exts[i].body == EXT_STRING)
 			return skip_strings(body, len, pos, 1) == -1 ? -1 : c;
-		if (i == 2)			/* bool, string */
-			return skip_u8(len, pos) == -1 ||
-			    skip_strings(body, len, pos, 1) == -1 ? -1 : c;
-		return -2;
+		return skip_u8(len, pos) == -1 ||
+		    skip_strings(body, len, pos, 1) == -1 ? -1 : c;
 	default:
 		return -2;
 	}
+}
+
+/* The constraints from *pos to the end, into out. 0 or -1 with *why. */
+static int
+parse_constraints(const unsigned char *body, size_t len, size_t pos,
+    int card, struct agentproto_add *out, const char **why)
+{
+	size_t start;
+	int c;
+
+	out->constraints_off = pos;
+	while (pos < len) {
+		start = pos;
+		if ((c = next_constraint(body, len, &pos, card)) < 0) {
+			*why = c == -2 ? "unknown constraint or extension" :
+			    "malformed";
+			return -1;
+		}
+		if (c == AGENTPROTO_CONSTRAIN_LIFETIME) {
+			if (out->has_lifetime) {
+				*why = "duplicate lifetime constraint";
+				return -1;
+			}
+			out->has_lifetime = 1;
+			out->lifetime = get_u32(body + start + 1);
+		} else if (c == AGENTPROTO_CONSTRAIN_CONFIRM) {
+			if (out->confirm) {
+				*why = "duplicate confirm constraint";
+				return -1;
+			}
+			out->confirm = 1;
+		} else if (c == AGENTPROTO_CONSTRAIN_MAXSIGN && card) {
+			*why = "unknown constraint or extension";
+			return -1;
+		}
+	}
+	return 0;
 }
 
 int
@@ -417,8 +462,8 @@ agentproto_parse_add(const unsigned char *body, size_t len,
     struct agentproto_add *out, const char **why)
 {
 	const unsigned char *comment;
-	size_t pos = 0, n, start;
-	int c, r;
+	size_t pos = 0, n;
+	int r;
 
 	memset(out, 0, sizeof(*out));
 	*why = "malformed";
@@ -428,31 +473,9 @@ agentproto_parse_add(const unsigned char *body, size_t len,
 			*why = "unknown key type";
 		goto fail;
 	}
-	if (get_string(body, len, &pos, &comment, &n) == -1)
+	if (get_string(body, len, &pos, &comment, &n) == -1 ||
+	    parse_constraints(body, len, pos, 0, out, why) == -1)
 		goto fail;
-	out->constraints_off = pos;
-	while (pos < len) {
-		start = pos;
-		if ((c = next_constraint(body, len, &pos)) < 0) {
-			if (c == -2)
-				*why = "unknown constraint or extension";
-			goto fail;
-		}
-		if (c == AGENTPROTO_CONSTRAIN_LIFETIME) {
-			if (out->has_lifetime) {
-				*why = "duplicate lifetime constraint";
-				goto fail;
-			}
-			out->has_lifetime = 1;
-			out->lifetime = get_u32(body + start + 1);
-		} else if (c == AGENTPROTO_CONSTRAIN_CONFIRM) {
-			if (out->confirm) {
-				*why = "duplicate confirm constraint";
-				goto fail;
-			}
-			out->confirm = 1;
-		}
-	}
 	*why = NULL;
 	return 0;
 fail:
@@ -470,31 +493,33 @@ agentproto_add_free(struct agentproto_add *add)
 }
 
 int
-agentproto_add_with_lifetime(const unsigned char *body, size_t len,
-    const struct agentproto_add *add, uint32_t lifetime,
-    unsigned char **frame, size_t *framelen)
+agentproto_with_lifetime(int type, const unsigned char *body, size_t len,
+    size_t constraints_off, uint32_t lifetime, unsigned char **frame,
+    size_t *framelen)
 {
 	unsigned char *f;
 	size_t pos, start, o, flen;
-	int c;
+	int c, card = type == AGENTPROTO_ADD_SMARTCARD_CONSTRAINED;
 
 	/* The new lifetime replaces the old (5 bytes each): at most 5 more. */
-	if (len > AGENTPROTO_MAX_FRAME || (f = malloc(len + 4 + 1 + 5)) == NULL) {
-		errno = len > AGENTPROTO_MAX_FRAME ? EMSGSIZE : ENOMEM;
+	if (len > AGENTPROTO_MAX_FRAME - 6 || constraints_off > len ||
+	    (f = malloc(len + 4 + 1 + 5)) == NULL) {
+		errno = len > AGENTPROTO_MAX_FRAME - 6 ? EMSGSIZE :
+		    constraints_off > len ? EBADMSG : ENOMEM;
 		return -1;
 	}
 	o = 4;
-	f[o++] = AGENTPROTO_ADD_ID_CONSTRAINED;
-	memcpy(f + o, body, add->constraints_off);
-	o += add->constraints_off;
+	f[o++] = (unsigned char)type;
+	memcpy(f + o, body, constraints_off);
+	o += constraints_off;
 	f[o++] = AGENTPROTO_CONSTRAIN_LIFETIME;
 	f[o++] = (unsigned char)(lifetime >> 24);
 	f[o++] = (unsigned char)(lifetime >> 16);
 	f[o++] = (unsigned char)(lifetime >> 8);
 	f[o++] = (unsigned char)lifetime;
-	for (pos = add->constraints_off; pos < len;) {
+	for (pos = constraints_off; pos < len;) {
 		start = pos;
-		if ((c = next_constraint(body, len, &pos)) < 0) {
+		if ((c = next_constraint(body, len, &pos, card)) < 0) {
 			sodium_memzero(f, len + 10);
 			free(f);
 			errno = EBADMSG;
@@ -558,8 +583,11 @@ agentproto_parse_session_bind(const unsigned char *body, size_t len,
 	if (n != sizeof(name) - 1 || memcmp(s, name, n) != 0)
 		return 0;
 	if (get_string(body, len, &pos, &hostkey, &hklen) == -1 ||
-	    skip_strings(body, len, &pos, 2) == -1 ||	/* session id, sig */
-	    len - pos != 1 || agentproto_blob_key(hostkey, hklen, &k) == -1)
+	    get_string(body, len, &pos, &s, &n) == -1 ||	/* session id */
+	    n > AGENTPROTO_MAX_SID ||
+	    skip_strings(body, len, &pos, 1) == -1 ||	/* signature */
+	    len - pos != 1 || body[pos] > 1 ||		/* bool */
+	    agentproto_blob_key(hostkey, hklen, &k) == -1)
 		goto bad;
 	memcpy(hostkey_fp, k.fingerprint, AGENTPROTO_FP_LEN + 1);
 	*forwarding = body[pos] != 0;
@@ -567,6 +595,224 @@ agentproto_parse_session_bind(const unsigned char *body, size_t len,
 bad:
 	errno = EBADMSG;
 	return -1;
+}
+
+/* --- the relay's allowlist ---------------------------------------------- */
+
+/* A string without NUL bytes, as OpenSSH's sshbuf_get_cstring wants it. */
+static int
+get_cstring(const unsigned char *buf, size_t len, size_t *pos,
+    const unsigned char **s, size_t *slen)
+{
+	return get_string(buf, len, pos, s, slen) == -1 ||
+	    memchr(*s, '\0', *slen) != NULL ? -1 : 0;
+}
+
+/* Each parser gets the body after the type byte. */
+static int
+req_empty(const unsigned char *body, size_t len, struct agentproto_req *out,
+    const char **why)
+{
+	(void)why;
+	(void)body;
+	(void)out;
+	return len == 0 ? 0 : -1;
+}
+
+static int
+req_sign(const unsigned char *body, size_t len, struct agentproto_req *out,
+    const char **why)
+{
+	(void)why;
+	return agentproto_parse_sign(body, len, &out->key);
+}
+
+static int
+req_remove(const unsigned char *body, size_t len, struct agentproto_req *out,
+    const char **why)
+{
+	(void)why;
+	return agentproto_parse_remove(body, len, &out->key);
+}
+
+static int
+req_add(const unsigned char *body, size_t len, struct agentproto_req *out,
+    const char **why)
+{
+	return agentproto_parse_add(body, len, &out->add, why);
+}
+
+/* 20/26: string provider, string PIN, constraints (OpenSSH parses them on
+ * both); 21: string provider, string PIN. */
+static int
+req_card(const unsigned char *body, size_t len, struct agentproto_req *out,
+    const char **why, int add)
+{
+	const unsigned char *pin;
+	size_t pos = 0, pinlen;
+
+	if (get_cstring(body, len, &pos, &out->provider,
+	    &out->providerlen) == -1 || out->providerlen == 0 ||
+	    get_cstring(body, len, &pos, &pin, &pinlen) == -1)
+		return -1;
+	if (!add)
+		return pos == len ? 0 : -1;
+	return parse_constraints(body, len, pos, 1, &out->add, why);
+}
+
+static int
+req_card_add(const unsigned char *body, size_t len, struct agentproto_req *out,
+    const char **why)
+{
+	return req_card(body, len, out, why, 1);
+}
+
+static int
+req_card_remove(const unsigned char *body, size_t len,
+    struct agentproto_req *out,
+    const char **why)
+{
+	return req_card(body, len, out, why, 0);
+}
+
+/* (Un)lock: exactly one NUL-free string, the password (OpenSSH 9.2's agent
+ * dies on anything else). */
+static int
+req_lock(const unsigned char *body, size_t len, struct agentproto_req *out,
+    const char **why)
+{
+	const unsigned char *pw;
+	size_t pos = 0, n;
+
+	(void)why;
+	(void)out;
+	return get_cstring(body, len, &pos, &pw, &n) == -1 || pos != len ?
+	    -1 : 0;
+}
+
+static int
+req_bind(const unsigned char *body, size_t len, struct agentproto_req *out,
+    const char **why)
+{
+	(void)why;
+	return agentproto_parse_session_bind(body, len, out->key.fingerprint,
+	    &out->forwarding) == 1 ? 0 : -1;
+}
+
+/* An extension with no body: the name and nothing after it. */
+static int
+req_ext_empty(const unsigned char *body, size_t len,
+    struct agentproto_req *out,
+    const char **why)
+{
+	const unsigned char *name;
+	size_t pos = 0, n;
+
+	(void)why;
+	(void)out;
+	return get_string(body, len, &pos, &name, &n) == -1 || pos != len ?
+	    -1 : 0;
+}
+
+/* The one table: what the relay forwards. Anything else gets FAILURE. */
+static const struct allowed {
+	unsigned char		 type;
+	const char		*ext;	/* for type 27: the extension name */
+	enum agentproto_req_kind kind;
+	const char		*name;
+	int			(*parse)(const unsigned char *, size_t,
+				    struct agentproto_req *, const char **);
+} allowlist[] = {
+	{ AGENTPROTO_REQUEST_IDENTITIES, NULL, AGENTPROTO_REQ_LIST,
+	    "request_identities", req_empty },
+	{ AGENTPROTO_SIGN_REQUEST, NULL, AGENTPROTO_REQ_SIGN,
+	    "sign_request", req_sign },
+	{ AGENTPROTO_ADD_IDENTITY, NULL, AGENTPROTO_REQ_ADD,
+	    "add_identity", req_add },
+	{ AGENTPROTO_ADD_ID_CONSTRAINED, NULL, AGENTPROTO_REQ_ADD,
+	    "add_id_constrained", req_add },
+	{ AGENTPROTO_REMOVE_IDENTITY, NULL, AGENTPROTO_REQ_REMOVE,
+	    "remove_identity", req_remove },
+	{ AGENTPROTO_REMOVE_ALL, NULL, AGENTPROTO_REQ_REMOVE_ALL,
+	    "remove_all_identities", req_empty },
+	{ AGENTPROTO_REMOVE_ALL_RSA, NULL, AGENTPROTO_REQ_REMOVE_ALL,
+	    "remove_all_rsa_identities", req_empty },
+	{ AGENTPROTO_ADD_SMARTCARD, NULL, AGENTPROTO_REQ_ADD_CARD,
+	    "add_smartcard_key", req_card_add },
+	{ AGENTPROTO_ADD_SMARTCARD_CONSTRAINED, NULL, AGENTPROTO_REQ_ADD_CARD,
+	    "add_smartcard_key_constrained", req_card_add },
+	{ AGENTPROTO_REMOVE_SMARTCARD, NULL, AGENTPROTO_REQ_REMOVE_CARD,
+	    "remove_smartcard_key", req_card_remove },
+	{ AGENTPROTO_LOCK, NULL, AGENTPROTO_REQ_LOCK, "lock", req_lock },
+	{ AGENTPROTO_UNLOCK, NULL, AGENTPROTO_REQ_UNLOCK, "unlock", req_lock },
+	{ AGENTPROTO_EXTENSION, "session-bind@openssh.com",
+	    AGENTPROTO_REQ_SESSION_BIND, "session-bind@openssh.com", req_bind },
+	{ AGENTPROTO_EXTENSION, "query", AGENTPROTO_REQ_QUERY, "query",
+	    req_ext_empty },
+};
+#define NALLOWED	(sizeof(allowlist) / sizeof(allowlist[0]))
+
+const char *
+agentproto_allowlist_entry(size_t i)
+{
+	static char buf[64];
+
+	if (i >= NALLOWED)
+		return NULL;
+	snprintf(buf, sizeof(buf), "%u%s%s", allowlist[i].type,
+	    allowlist[i].ext != NULL ? " " : "",
+	    allowlist[i].ext != NULL ? allowlist[i].ext : "");
+	return buf;
+}
+
+int
+agentproto_parse_request(const unsigned char *body, size_t len,
+    struct agentproto_req *out, const char **why)
+{
+	const unsigned char *name = NULL;
+	size_t i, pos = 0, n = 0;
+	int seen = 0;
+
+	memset(out, 0, sizeof(*out));
+	*why = "empty frame";
+	if (len < 1)
+		goto fail;
+	if (body[0] == AGENTPROTO_EXTENSION &&
+	    get_string(body + 1, len - 1, &pos, &name, &n) == -1) {
+		*why = "malformed";
+		goto fail;
+	}
+	for (i = 0; i < NALLOWED; i++) {
+		if (allowlist[i].type != body[0])
+			continue;
+		seen = 1;
+		if (allowlist[i].ext == NULL ||
+		    (strlen(allowlist[i].ext) == n &&
+		    memcmp(allowlist[i].ext, name, n) == 0))
+			break;
+	}
+	if (i == NALLOWED) {
+		*why = seen ? "unknown extension" : "unknown message type";
+		goto fail;
+	}
+	out->kind = allowlist[i].kind;
+	out->name = allowlist[i].name;
+	*why = "malformed";
+	if (allowlist[i].parse(body + 1, len - 1, out, why) == -1) {
+		agentproto_req_free(out);
+		goto fail;
+	}
+	*why = NULL;
+	return 0;
+fail:
+	errno = EBADMSG;
+	return -1;
+}
+
+void
+agentproto_req_free(struct agentproto_req *req)
+{
+	agentproto_add_free(&req->add);
 }
 
 int

@@ -1,6 +1,6 @@
-/* agentproto: the ssh-agent protocol (draft-ietf-sshm-ssh-agent, OpenSSH
- * PROTOCOL.agent): just enough to ask the agent which keys it holds and to
- * name them the way ssh-keygen -l does. */
+/* agentproto: the ssh-agent protocol (RFC 9987, OpenSSH PROTOCOL.agent):
+ * the relay's allowlist of requests, each parsed exactly; enough to name keys
+ * the way ssh-keygen -l does; and asking an agent which keys it holds. */
 #ifndef AGENTD_AGENTPROTO_H
 #define AGENTD_AGENTPROTO_H
 
@@ -20,9 +20,12 @@
 #define AGENTPROTO_ADD_IDENTITY		17
 #define AGENTPROTO_REMOVE_IDENTITY	18
 #define AGENTPROTO_REMOVE_ALL		19
+#define AGENTPROTO_ADD_SMARTCARD	20
+#define AGENTPROTO_REMOVE_SMARTCARD	21
 #define AGENTPROTO_LOCK			22
 #define AGENTPROTO_UNLOCK		23
 #define AGENTPROTO_ADD_ID_CONSTRAINED	25
+#define AGENTPROTO_ADD_SMARTCARD_CONSTRAINED 26
 #define AGENTPROTO_EXTENSION		27
 
 /* Key constraints (after the comment of an ADD). */
@@ -32,6 +35,9 @@
 #define AGENTPROTO_CONSTRAIN_EXTENSION	255
 #define AGENTPROTO_FP_LEN		(7 + 43)	/* "SHA256:" + unpadded base64 */
 #define AGENTPROTO_TYPE_MAX		64
+#define AGENTPROTO_MAX_HOPS		16	/* binds per connection, as
+						   OpenSSH's AGENT_MAX_SESSION_IDS */
+#define AGENTPROTO_MAX_SID		128	/* AGENT_MAX_SID_LEN */
 
 struct agentproto_key {
 	char	fingerprint[AGENTPROTO_FP_LEN + 1];
@@ -83,14 +89,68 @@ int	agentproto_parse_add(const unsigned char *body, size_t len,
 void	agentproto_add_free(struct agentproto_add *);
 
 /*
- * Builds a whole ADD_ID_CONSTRAINED frame (length prefix included) from the
- * parsed ADD body with its lifetime set to `lifetime`, other constraints
- * copied. *frame is malloc'ed and holds private key bytes: the caller wipes
- * (sodium_memzero) and frees it. 0 or -1 (ENOMEM, EMSGSIZE).
+ * Builds a whole frame of type `type` (ADD_ID_CONSTRAINED or
+ * ADD_SMARTCARD_CONSTRAINED; length prefix included) from a parsed add body:
+ * the bytes before constraints_off, a lifetime constraint of `lifetime`, and
+ * the body's other constraints. *frame is malloc'ed and holds secrets (private
+ * key bytes, a PIN): the caller wipes (sodium_memzero) and frees it. 0 or -1
+ * (ENOMEM, EMSGSIZE, EBADMSG).
  */
-int	agentproto_add_with_lifetime(const unsigned char *body, size_t len,
-	    const struct agentproto_add *add, uint32_t lifetime,
+int	agentproto_with_lifetime(int type, const unsigned char *body,
+	    size_t len, size_t constraints_off, uint32_t lifetime,
 	    unsigned char **frame, size_t *framelen);
+
+/*
+ * The relay's allowlist: the only requests it forwards to ssh-agent (one
+ * table in agentproto.c; docs/PROTOCOL.md lists it). Each is parsed exactly:
+ * every length checked, no byte left over.
+ */
+enum agentproto_req_kind {
+	AGENTPROTO_REQ_LIST,		/* 11 */
+	AGENTPROTO_REQ_SIGN,		/* 13 */
+	AGENTPROTO_REQ_ADD,		/* 17, 25 */
+	AGENTPROTO_REQ_REMOVE,		/* 18 */
+	AGENTPROTO_REQ_REMOVE_ALL,	/* 19, and legacy 9 (ssh-add -D) */
+	AGENTPROTO_REQ_ADD_CARD,	/* 20, 26 */
+	AGENTPROTO_REQ_REMOVE_CARD,	/* 21 */
+	AGENTPROTO_REQ_LOCK,		/* 22 */
+	AGENTPROTO_REQ_UNLOCK,		/* 23 */
+	AGENTPROTO_REQ_SESSION_BIND,	/* 27 session-bind@openssh.com */
+	AGENTPROTO_REQ_QUERY,		/* 27 query */
+};
+
+struct agentproto_req {
+	enum agentproto_req_kind kind;
+	const char		*name;		/* the table's name for it */
+	struct agentproto_key	 key;		/* SIGN, REMOVE; SESSION_BIND:
+						   the host key */
+	int			 forwarding;	/* SESSION_BIND */
+	struct agentproto_add	 add;		/* ADD (owns add.blob); ADD_CARD:
+						   constraints only */
+	const unsigned char	*provider;	/* ADD_CARD, REMOVE_CARD: points
+						   into the body, no NUL */
+	size_t			 providerlen;
+};
+
+/*
+ * Parses a request frame's body (type byte first) against the allowlist.
+ * Returns 0 with *out filled (free with agentproto_req_free), or -1 with *why
+ * ("unknown message type", "unknown extension", "malformed", or a reason the
+ * agent would refuse it): the relay answers FAILURE and forwards nothing.
+ */
+int	agentproto_parse_request(const unsigned char *body, size_t len,
+	    struct agentproto_req *out, const char **why);
+void	agentproto_req_free(struct agentproto_req *);
+
+/* The allowlist as text, one "type[ name]" per entry, for docs and tests:
+ * entry i, or NULL past the end. */
+const char *agentproto_allowlist_entry(size_t i);
+
+/* A session-bind the agent accepted, as key_used reports it. */
+struct agentproto_hop {
+	char	hostkey[AGENTPROTO_FP_LEN + 1];
+	int	forwarding;
+};
 
 /* SIGN_REQUEST (key blob, data, flags) and REMOVE_IDENTITY (key blob) bodies:
  * the key they name. 0 or -1 (EBADMSG). */

@@ -314,7 +314,9 @@ auditfold_event(struct auditfold *f, const struct auditevent *ev,
 		*why = "session id contains a NUL byte";
 		return -1;
 	}
-	if (f->stats.first_us == AUDITFOLD_NO_TIME)
+	/* Earliest, not first: a stepped-back clock may come later. */
+	if (f->stats.first_us == AUDITFOLD_NO_TIME ||
+	    ev->ts_us < f->stats.first_us)
 		f->stats.first_us = ev->ts_us;
 	if (f->stats.last_us == AUDITFOLD_NO_TIME || ev->ts_us > f->stats.last_us)
 		f->stats.last_us = ev->ts_us;

@@ -89,7 +89,7 @@ struct auditfold_stats {
 	uint64_t	 events;	/* lines parsed and folded */
 	uint64_t	 bad_lines;	/* torn, too long, malformed, unusable */
 	uint64_t	 bytes;
-	int64_t		 first_us;	/* ts of the first / last event */
+	int64_t		 first_us;	/* earliest / latest ts seen */
 	int64_t		 last_us;
 	uint64_t	 open_peak;	/* most rows held at once */
 };

@@ -28,6 +28,9 @@ agents=$(pgrep -af "^ssh-agent -a $AGENTD_DIR/" | grep -vF -e "${spares:-none}" 
 
 # A session that ends while the log is full: the client hears so, the
 # session is gone, and its end is owed, not lost.
+# Full for any line, whatever room the refused created left (line lengths
+# vary with the fields and paths): the limit is the log's size now (bytes).
+prlimit --pid "$daemon" --fsize="$(stat -c %s "$LOG"):"
 victim=$(jq -r 'select(.event == "created") | .session' "$LOG" | head -n 1)
 vpid=$(jq -r "select(.event == \"created\" and .session == \"$victim\") | .agent_pid" "$LOG")
 rc=0; err=$("$AGENTD" stop --session "$victim" 2>&1) || rc=$?

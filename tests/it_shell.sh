@@ -65,7 +65,7 @@ rc=0; err=$("$AGENTD" shell --session nosuchsession -- true 2>&1) || rc=$?
 
 # 100 MB of text: recorded whole, asciinema prints it back identical.
 yes 'The quick brown fox jumps over the lazy dog 0123456789.' | head -c 100000000 > "$WORK/big.txt"
-"$AGENTD" shell -- sh -c "stty -opost; cat '$WORK/big.txt'" </dev/null >"$WORK/big.out" || fail "100 MB shell"
+"$AGENTD" shell -t -- sh -c "stty -opost; cat '$WORK/big.txt'" </dev/null >"$WORK/big.out" || fail "100 MB shell"
 n=$((n + 1))
 cmp -s "$WORK/big.txt" "$WORK/big.out" || fail "100 MB: the client's output differs"
 [ "$(castcat "$rec/$n.cast" | sha256sum)" = "$(sha256sum < "$WORK/big.txt")" ] || fail "100 MB: the cast differs"

@@ -63,6 +63,7 @@ for i in $(seq 100); do [ -s "$WORK/rc" ] && break; sleep 0.05; done
 	fail "terminal mode not restored: before '$(cat "$WORK/mode.before")' after '$(cat "$WORK/mode.after")'"
 note "mode before/after: $(cat "$WORK/mode.before") / $(cat "$WORK/mode.after")"
 has_event '.event == "shell_ended" and .shell == 1' '.exit_status == 5' || fail "shell_ended with 5"
+has_event '.event == "shell_started" and .shell == 1' '.tty == true' || fail "a shell started from a terminal is not on a PTY"
 script -qec "asciinema cat '$rec/1.cast'" /dev/null | grep -q 'marker-42' || fail "asciinema cat lacks the typed command's output"
 # Input is not recorded: what was typed appears only as the terminal's echo.
 tmux_cleanup

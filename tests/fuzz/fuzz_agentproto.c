@@ -3,6 +3,7 @@
  * (tests/fuzz/agent-corpus.sh) is real ssh-add and ssh traffic. */
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include <sodium.h>
 
@@ -10,38 +11,58 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
+/* Whatever the allowlist accepts must be what its own parts accept, and an
+ * accepted add must survive the lifetime rewrite unchanged otherwise. */
+static void
+check_request(const uint8_t *data, size_t size)
+{
+	struct agentproto_req req, again;
+	unsigned char *frame;
+	const char *why;
+	size_t flen;
+	int type;
+
+	if (agentproto_parse_request(data, size, &req, &why) == -1) {
+		if (why == NULL)
+			abort();
+		return;
+	}
+	if (req.name == NULL)
+		abort();
+	if (req.kind == AGENTPROTO_REQ_ADD || req.kind == AGENTPROTO_REQ_ADD_CARD) {
+		type = req.kind == AGENTPROTO_REQ_ADD ?
+		    AGENTPROTO_ADD_ID_CONSTRAINED :
+		    AGENTPROTO_ADD_SMARTCARD_CONSTRAINED;
+		if (agentproto_with_lifetime(type, data + 1, size - 1,
+		    req.add.constraints_off, 60, &frame, &flen) == 0) {
+			/* The rewrite must parse, with the new lifetime. */
+			if (agentproto_parse_request(frame + 4, flen - 4, &again,
+			    &why) != 0 || !again.add.has_lifetime ||
+			    again.add.lifetime != 60 ||
+			    again.add.confirm != req.add.confirm ||
+			    strcmp(again.add.key.fingerprint,
+			    req.add.key.fingerprint) != 0)
+				abort();
+			agentproto_req_free(&again);
+			sodium_memzero(frame, flen);
+			free(frame);
+		}
+	}
+	agentproto_req_free(&req);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct agentproto_key *keys = NULL, key;
-	struct agentproto_add add;
 	char fp[AGENTPROTO_FP_LEN + 1];
-	unsigned char *frame;
-	const char *why;
-	size_t n, flen;
+	size_t n;
 	int fwd;
 
 	if (size < 1 || size > AGENTPROTO_MAX_FRAME)
 		return 0;
+	check_request(data, size);
 	switch (data[0]) {
-	case AGENTPROTO_ADD_IDENTITY:
-	case AGENTPROTO_ADD_ID_CONSTRAINED:
-		if (agentproto_parse_add(data + 1, size - 1, &add, &why) == 0) {
-			if (agentproto_add_with_lifetime(data + 1, size - 1, &add,
-			    60, &frame, &flen) == 0) {
-				struct agentproto_add again;
-				/* The rewrite must parse, with the new lifetime. */
-				if (agentproto_parse_add(frame + 5, flen - 5, &again,
-				    &why) != 0 || !again.has_lifetime ||
-				    again.lifetime != 60)
-					abort();
-				agentproto_add_free(&again);
-				sodium_memzero(frame, flen);
-				free(frame);
-			}
-			agentproto_add_free(&add);
-		}
-		break;
 	case AGENTPROTO_SIGN_REQUEST:
 		(void)agentproto_parse_sign(data + 1, size - 1, &key);
 		break;

@@ -1257,6 +1257,113 @@ def sc_full_disk(ctx, rng, n, res):
                      "starts resume when space returns")
 
 
+def sc_starve(ctx, rng, n, res, quick=False):
+    """No client can starve the daemon (DESIGN §5): every attack at once."""
+    sys.path.insert(0, os.path.join(os.path.dirname(HERE), "helpers"))
+    import starve
+    starve.AGENTD = AGENTD
+    starve.raise_nofile(8192)
+    # Under a limit the floods below exceed (1,100 control connections plus
+    # 2 descriptors for each of 384 agent clients): caps, timeouts and the
+    # descriptor limit all at once.
+    limit = 1200
+    subprocess.run(["prlimit", f"--nofile={limit}:{limit}", AGENTD, "serve"],
+                   env=ctx.env, check=True, stdout=subprocess.DEVNULL)
+    ctx.daemon_pids.append(ctx.daemon_pid())
+    pid = ctx.daemon_pid()
+    fp = starve.fingerprint(ctx.keys["plain"] + ".pub")
+    ctl = os.path.join(ctx.run_dir, "control.sock")
+    worst = {"status": 0.0, "ssh-add": 0.0}
+    cpus, resizes, cast_max = [], 0, 0
+    # The resize flood needs the shell's coalescing (agentd/shell.c): in
+    # the full run only, so `make check` tests this file's own part.
+    with_resize = not quick
+    for i in range(n):
+        a = ctx.start(ttl="10m", label=f"starve-a{i}")
+        b = ctx.start(ttl="10m", label=f"starve-b{i}")
+        c = ctx.start(ttl=str(rng.randint(4, 7)), label=f"starve-exp{i}")
+        check(None not in (a, b, c), "a start before the attack failed")
+        ctx.agentd("add", "--session", a, ctx.keys["plain"], check_rc=0)
+        sock_a = os.path.join(ctx.run_dir, "sessions", a, "agent.sock")
+        sock_b = os.path.join(ctx.run_dir, "sessions", b, "agent.sock")
+        rz = starve.ResizeFlood(ctl, b) if with_resize else None
+        floods = [
+            starve.Flood(ctl, 1100, kinds=("idle", "half", "byte")),
+            starve.Flood(sock_a, 8, kinds=("half",), payload=b"\x0b" + bytes(40)),
+            starve.Flood(sock_a, 256, probe=64),
+            starve.Flood(sock_b, 120, probe=60),
+        ]
+        try:
+            for k in range(3):
+                try:
+                    worst["status"] = max(worst["status"],
+                                          starve.timed_status(ctx.env, a))
+                    worst["ssh-add"] = max(worst["ssh-add"],
+                                           starve.timed_ssh_add(sock_a, fp))
+                except starve.Fail as e:
+                    raise Fail(f"round {i}, probe {k}: {e}")
+                env_b = dict(ctx.env, SSH_AUTH_SOCK=sock_b)
+                r = ctx.run("ssh-add", "-l", env=env_b, timeout=10)
+                check(r.returncode == 1 and b"no identities" in r.stdout,
+                      f"ssh-add -l on a second session: {r.returncode} "
+                      f"{r.stdout!r} {r.stderr!r}")
+            if not with_resize:
+                cpus.append(starve.cpu_share(pid, 2.0))
+                check(cpus[-1] < 0.5, "the daemon uses %.0f %% of a CPU under "
+                      "attack" % (cpus[-1] * 100))
+            # The short session ends meanwhile, cleaned up and logged.
+            starve.wait_for(lambda: any(
+                e["event"] == "stopped" and e.get("session") == c and
+                e.get("exit_reason") == "ttl_expired" for e in ctx.events()),
+                30, f"round {i}: the expiring session was not logged")
+            d = os.path.join(ctx.run_dir, "sessions", c)
+            starve.wait_for(lambda: not os.path.exists(d), 10,
+                            f"round {i}: the expired session's directory is left")
+            worst["status"] = max(worst["status"], starve.timed_status(ctx.env, a))
+            if rz is not None:
+                check(rz.error is None, f"the resize flood broke off: {rz.error}")
+                resizes += rz.sent
+                # Resizes that pile up are coalesced: a few "r" lines per
+                # wake-up at most, not one per frame (64 frames per send).
+                rlines = 0
+                for root, _, files in os.walk(ctx.dir):
+                    for f in files:
+                        if f.endswith(".cast"):
+                            p = os.path.join(root, f)
+                            cast_max = max(cast_max, os.path.getsize(p))
+                            with open(p, "rb") as cf:
+                                rlines += sum(1 for l in cf if b'"r"' in l)
+                check(rlines * 4 <= rz.sent and cast_max < 16 << 20,
+                      "%d resize frames made %d \"r\" lines, the largest "
+                      "recording is %d KiB" % (rz.sent, rlines, cast_max >> 10))
+        finally:
+            for f in floods:
+                f.close()
+            if rz is not None:
+                rz.end()
+        ctx.agentd("stop", "--all", check_rc=0)
+    ctx.pairing()
+    ctx.verify()
+    ctx.dirs_left()
+    with open(os.path.join(ctx.dir, "agentd.log"), errors="replace") as f:
+        warns = sum(1 for l in f if "descriptor limit" in l)
+    res.iterations = n
+    res.notes.append(f"under --nofile={limit}: 1,100 control + 384 agent "
+                     f"connections, a session expiring")
+    res.notes.append(f"slowest status {worst['status']:.2f} s, ssh-add -l "
+                     f"{worst['ssh-add']:.2f} s (limit 1 s / 5 s)")
+    if cpus:
+        res.notes.append(f"daemon CPU at most {max(cpus) * 100:.0f} %")
+    if with_resize:
+        res.notes.append(f"{resizes} resize frames, largest cast "
+                         f"{cast_max} bytes")
+    res.notes.append(f"{warns} descriptor warning(s) in agentd.log")
+
+
+def sc_starve_quick(ctx, rng, n, res):
+    return sc_starve(ctx, rng, n, res, quick=True)
+
+
 SCENARIOS = [
     ("kill-daemon", sc_kill_daemon,
      "SIGKILL of agentd during start, add, shell, stop, TTL expiry", 200, 10),
@@ -1272,6 +1379,8 @@ SCENARIOS = [
     ("hostile-control", sc_hostile_control,
      "malformed control messages", 300, 40),
     ("hostile-agent", sc_hostile_agent, "hostile agent frames", 500, 40),
+    ("starve", sc_starve, "control, agent and descriptor floods, an expiring "
+     "session and a resize flood, all at once", 3, 1),
 ]
 
 
@@ -1301,14 +1410,14 @@ def run_one(name, fn, what, iters, rng, secrets):
     return res
 
 
-KEEP_MARKER = "<!-- Written by hand below this line; make torture keeps it. -->"
+TORTURE_END = "<!-- end of the figures written by make torture -->"
 
 
 def report(results, seed, quick, path, started):
     lines = [
         "# Reliability figures",
         "",
-        "Written by `make torture` (`tests/torture/torture.py`); do not edit by hand.",
+        "The table is written by `make torture` (`tests/torture/torture.py`); the sections after it by hand.",
         f"Seed {seed} (`make torture SEED={seed}` repeats the run), "
         f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime(started))}, "
         f"{'quick subset' if quick else 'full run'}, "
@@ -1329,16 +1438,18 @@ def report(results, seed, quick, path, started):
             r.detail.splitlines()[0][:200].replace("|", "/")
         lines.append(f"| {r.name} | {r.what} | {r.iterations} | {res} | "
                      f"{'; '.join(r.notes).replace('|', '/')} |")
-    lines.append("")
-    # Sections written by hand (fault kinds tested elsewhere) follow a
-    # marker line and are kept as they are.
+    lines += ["", TORTURE_END, "", ""]
+    # What follows the marker is written by hand (each fault kind, its test and
+    # figures) and survives a new run.
     kept = ""
     try:
         with open(path) as f:
             old = f.read()
-        if KEEP_MARKER in old:
-            kept = "\n" + old[old.index(KEEP_MARKER):]
-    except OSError:
+        if TORTURE_END in old:
+            kept = old.split(TORTURE_END, 1)[1].lstrip("\n")
+        elif "\n## " in old:
+            kept = old[old.index("\n## ") + 1:]
+    except FileNotFoundError:
         pass
     with open(path, "w") as f:
         f.write("\n".join(lines) + kept)
@@ -1367,6 +1478,8 @@ def main():
                 continue
             iters = a.iters or (quick if a.quick else full)
             rng = random.Random(f"{seed}:{name}")
+            if fn is sc_starve and a.quick:
+                fn = sc_starve_quick
             r = run_one(name, fn, what, iters, rng, secrets)
             results.append(r)
             if a.json_result:

@@ -1,0 +1,57 @@
+# Agent forwarding two hops deep through a real sshd on 127.0.0.1: the
+# signature made by the inner ssh through the forwarded agent is logged with
+# every session-bind of its relay connection in order (hops) and
+# forwarded: true; the outer login's own signature has one hop, not forwarded.
+. "$(dirname "$0")/lib.sh"
+
+command -v /usr/sbin/sshd >/dev/null || { note "no sshd: skipped"; exit 0; }
+mkdir -p /run/sshd 2>/dev/null || true
+S=$WORK/sshd
+mkdir -m 700 "$S"
+ssh-keygen -q -t ed25519 -N '' -f "$S/host"
+newkey user ed25519
+cp "$WORK/user.pub" "$S/authorized_keys"
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+cat > "$S/config" <<CONF
+Port $port
+ListenAddress 127.0.0.1
+HostKey $S/host
+PidFile $S/pid
+AuthorizedKeysFile $S/authorized_keys
+StrictModes no
+UsePAM no
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+PermitRootLogin prohibit-password
+AllowAgentForwarding yes
+AllowUsers $(id -un)
+CONF
+/usr/sbin/sshd -D -e -f "$S/config" 2>"$S/log" &
+sshd=$!
+EXTRA_PIDS="$EXTRA_PIDS $sshd"
+for i in $(seq 100); do
+	(exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break
+	alive "$sshd" || fail "sshd did not start: $(cat "$S/log")"
+	sleep 0.05
+done
+
+eval "$("$AGENTD" start --ttl 5m)" >/dev/null
+ssh-add "$WORK/user" 2>/dev/null || fail "ssh-add"
+opts="-F /dev/null -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o BatchMode=yes -o IdentitiesOnly=no -p $port"
+# shellcheck disable=SC2086
+out=$(ssh $opts -A "$(id -un)@127.0.0.1" "ssh $opts $(id -un)@127.0.0.1 echo two-hops" 2>"$WORK/ssh.err") ||
+	fail "ssh -A two hops failed: $(cat "$WORK/ssh.err") / $(tail -5 "$S/log")"
+[ "$out" = two-hops ] || fail "unexpected output: $out"
+kill "$sshd"; wait "$sshd" 2>/dev/null || true
+
+hostfp=$(ssh-keygen -lf "$S/host.pub" | awk '{ print $2 }')
+userfp=$(ssh-keygen -lf "$WORK/user.pub" | awk '{ print $2 }')
+sel=".event == \"key_used\" and .fingerprint == \"$userfp\""
+[ "$(count_events "$sel")" -eq 2 ] || fail "want 2 key_used (outer and inner login): $(jq -c "select($sel)" "$LOG")"
+has_event "$sel and .forwarded == false" \
+	".hops == [{\"hostkey\": \"$hostfp\", \"forwarding\": false}] and .dest_hostkey == \"$hostfp\"" ||
+	fail "outer login's key_used: $(jq -c "select($sel)" "$LOG")"
+has_event "$sel and .forwarded == true" \
+	".hops == [{\"hostkey\": \"$hostfp\", \"forwarding\": true}, {\"hostkey\": \"$hostfp\", \"forwarding\": false}] and .dest_hostkey == \"$hostfp\" and .ok == true" ||
+	fail "inner login through the forwarded agent: $(jq -c "select($sel)" "$LOG")"
+verify_chain >/dev/null
