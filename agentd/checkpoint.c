@@ -151,8 +151,10 @@ checkpoint_load_key(const struct serve_opts *opts, char **cause)
 		return -1;
 	checkpoint_key_public(ck.key, &ck.pub);
 	if (created)
-		log_warn("%s: new signing key %s (auditctl pubkey prints it: "
-		    "keep a copy off this machine)", shown, ck.pub.key_id);
+		log_warn("%s: new signing key %s (auditctl pubkey%s%s prints "
+		    "it: keep a copy off this machine)", shown, ck.pub.key_id,
+		    opts->signing_key ? " --key " : "",
+		    opts->signing_key ? opts->signing_key : "");
 	return 0;
 }
 
