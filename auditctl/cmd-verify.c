@@ -289,6 +289,14 @@ verify_signatures(struct verify_state *vs, const struct checkpoint_pub *pub)
 	return 0;
 }
 
+static int
+verify_done(struct verify_state *vs, int rc)
+{
+	auditfold_free(vs->fold);
+	checkpoint_check_free(&vs->ck);
+	return rc;
+}
+
 int
 cmd_verify(int argc, char **argv)
 {
@@ -328,13 +336,14 @@ cmd_verify(int argc, char **argv)
 	vs.last_ts = INT64_MIN;
 	vs.first_seq = 1;
 	/* FILE… : rotated files, oldest first; --log (if any) comes first. */
+	/* A failure frees too: LeakSanitizer's exit would lose stdout. */
 	if (optind == argc || log_opt != NULL) {
 		if (verify_file(log_path("verify"), &vs))
-			return 1;
+			return verify_done(&vs, 1);
 	}
 	for (i = optind; i < argc; i++) {
 		if (verify_file(argv[i], &vs))
-			return 1;
+			return verify_done(&vs, 1);
 	}
 	printf("ok: %" PRIu64 " lines, chain intact, seq %" PRIu64 "..%"
 	    PRIu64 "%s", vs.lines, vs.first_seq, vs.seq, vs.files > 1 ?
@@ -343,8 +352,6 @@ cmd_verify(int argc, char **argv)
 		printf(" (%" PRIu64 " wall-clock step%s, see the warnings)",
 		    vs.steps, vs.steps == 1 ? "" : "s");
 	putchar('\n');
-	auditfold_free(vs.fold);
-	i = verify_signatures(&vs, pubkey != NULL ? &pub : NULL);
-	checkpoint_check_free(&vs.ck);
-	return i;
+	return verify_done(&vs, verify_signatures(&vs, pubkey != NULL ?
+	    &pub : NULL));
 }
