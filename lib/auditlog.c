@@ -609,6 +609,8 @@ auditlog_commit(struct auditlog *log, char **cause)
 	log->good += (off_t)w->len;
 	log->seq++;
 	memcpy(log->prev, hash, sizeof(log->prev));
+	/* Last of all: a line the hook writes reuses w's buffer, so anything
+	 * else that looks at this line must have run before. */
 	if (log->hook != NULL && !log->inhook) {
 		log->inhook = 1;
 		log->hook(log->hook_arg, log->seq - 1);

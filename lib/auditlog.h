@@ -102,9 +102,9 @@ const char	*auditlog_head(const struct auditlog *);
 /* 1 when `name` in dirfd no longer is the open file (moved away for a
  * rotation), 0 when it still is. */
 int		 auditlog_moved(const struct auditlog *, int dirfd);
-/* fn(arg, seq) runs after each line is durable (not after a failed one); it
- * may write lines itself (it is not called again for those). One hook; NULL
- * removes it. */
+/* fn(arg, seq) runs after each line is durable (not after a failed one),
+ * as the last thing auditlog_commit does; it may write lines itself (it is
+ * not called again for those). One hook; NULL removes it. */
 void		 auditlog_on_commit(struct auditlog *,
 		    void (*fn)(void *, uint64_t), void *arg);
 /* The log's fd (for fstat / locks); owned by the log. */
