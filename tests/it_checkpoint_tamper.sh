@@ -40,6 +40,7 @@ expect() {
 	rc=0; out=$("$AUDITCTL" verify --pubkey "$WORK/pub" "$file" 2>&1) || rc=$?
 	[ $rc -eq "$key" ] || fail "$name with the key: exit $rc, want $key: $out"
 	[ -z "$pat" ] || echo "$out" | grep -q -- "$pat" || fail "$name with the key: no '$pat' in: $out"
+	[ "$key" -eq 0 ] || ! echo "$out" | grep -q '^ok:' || fail "$name with the key: failed, yet says ok: $out"
 	note "$name: without key exit $nokey, with key exit $key${pat:+ ($pat)}"
 }
 
