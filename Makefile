@@ -6,6 +6,7 @@
 
 PREFIX  ?= /usr/local
 DESTDIR ?=
+COMPDIR ?= $(PREFIX)/share/bash-completion/completions
 BUILD   ?= build
 CC      ?= cc
 WERROR  ?= -Werror
@@ -45,7 +46,7 @@ BINS       = $(BUILD)/bin/agentd $(BUILD)/bin/agentd-tether \
              $(if $(AUDITCTL_SRC),$(BUILD)/bin/auditctl)
 TEST_BIN   = $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 
-.PHONY: all check unit integration sanitize demo install clean bench bench-auditctl fuzz torture
+.PHONY: all check unit integration sanitize demo install uninstall clean bench bench-auditctl fuzz torture
 all: $(BINS)
 
 # Quiet by default; `make V=1` shows the commands.
@@ -153,6 +154,22 @@ install: $(BINS)
 	    $(DESTDIR)$(PREFIX)/libexec/agentd/agentd-tether
 	install -m 0644 docs/agentd.1 $(DESTDIR)$(PREFIX)/share/man/man1/agentd.1
 	install -m 0644 docs/auditctl.1 $(DESTDIR)$(PREFIX)/share/man/man1/auditctl.1
+	install -d -m 0755 $(DESTDIR)$(COMPDIR) $(DESTDIR)$(PREFIX)/share/agentd/logrotate
+	install -m 0644 contrib/bash-completion/agentd $(DESTDIR)$(COMPDIR)/agentd
+	install -m 0644 contrib/bash-completion/auditctl $(DESTDIR)$(COMPDIR)/auditctl
+	install -m 0644 contrib/logrotate/agentd $(DESTDIR)$(PREFIX)/share/agentd/logrotate/agentd
+
+# Removes what install put, nothing else: shared directories (bin, man1,
+# completions) stay; agentd's own ones go when empty.
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/bin/agentd $(DESTDIR)$(PREFIX)/bin/auditctl \
+	    $(DESTDIR)$(PREFIX)/libexec/agentd/agentd-tether \
+	    $(DESTDIR)$(PREFIX)/share/man/man1/agentd.1 \
+	    $(DESTDIR)$(PREFIX)/share/man/man1/auditctl.1 \
+	    $(DESTDIR)$(COMPDIR)/agentd $(DESTDIR)$(COMPDIR)/auditctl \
+	    $(DESTDIR)$(PREFIX)/share/agentd/logrotate/agentd
+	@for d in $(DESTDIR)$(PREFIX)/libexec/agentd $(DESTDIR)$(PREFIX)/share/agentd/logrotate \
+	    $(DESTDIR)$(PREFIX)/share/agentd; do [ ! -d "$$d" ] || rmdir "$$d" 2>/dev/null || :; done
 
 clean:
 	rm -rf build build-san* build-fuzz
