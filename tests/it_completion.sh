@@ -33,32 +33,12 @@ for p in agentd auditctl; do
 		fail "$p: no complete -F after sourcing its file"
 done
 
-# Usage items, read independently of the completion: "VERB OPTION" lines
-# (OPTION "." for the verb itself; VERB "." for options before any verb).
-usage_items() {
-	"$1" --help | awk -v prog="$(basename "$1")" '
-	{
-		sub(/^usage:/, "")
-		line = $0
-		if ($1 == prog) {
-			t = line; gsub(/\[[^]]*\]/, "", t); split(t, w, " ")
-			verb = (w[2] ~ /^-?-?[a-z]/) ? w[2] : ""
-			if (verb != "") print verb, "."
-		}
-		t = line; gsub(/\[-- /, "[", t)
-		while (match(t, /(^|[[ |])--?[A-Za-z][A-Za-z0-9-]*/)) {
-			o = substr(t, RSTART, RLENGTH); sub(/^[[ |]/, "", o)
-			t = substr(t, RSTART + RLENGTH)
-			if (o != verb && o != prog) print (verb == "" ? "." : verb), o
-		}
-	}'
-}
 
 for prog in "$AGENTD" "$AUDITCTL"; do
 	name=$(basename "$prog")
 	comp "$prog" "" > "$WORK/top"
 	comp "$prog" "-" > "$WORK/topdash"
-	usage_items "$prog" > "$WORK/items"
+	sh "$TESTS/helpers/usage-items.sh" "$prog" > "$WORK/items"
 	[ "$(awk '$2 == "."' "$WORK/items" | wc -l)" -ge 4 ] || fail "$name: too few verbs read from --help"
 	while read -r verb opt; do
 		if [ "$opt" = . ]; then
