@@ -73,6 +73,8 @@ comp "$AGENTD" --dir "$AGENTD_DIR" stop --session "${id%"${id#????}"}" | has "$i
 
 newkey compkey
 (cd "$WORK" && comp "$AGENTD" add --lifetime 5m comp) | has compkey || fail "add: key files not offered"
+touch "$WORK/my key"
+(cd "$WORK" && comp "$AGENTD" add my) | has "my key" || fail "add: a file name with a space is split"
 comp "$AGENTD" shell -- bas | has bash || fail "shell --: commands not offered"
 (cd "$WORK" && comp "$AGENTD" shell -- bash comp) | has compkey.pub || fail "shell -- CMD: files not offered"
 (cd "$WORK" && comp "$AGENTD" --dir "") | grep -q home && fail "--dir offered something that is no directory"
