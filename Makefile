@@ -46,7 +46,7 @@ BINS       = $(BUILD)/bin/agentd $(BUILD)/bin/agentd-tether \
              $(if $(AUDITCTL_SRC),$(BUILD)/bin/auditctl)
 TEST_BIN   = $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 
-.PHONY: all check unit integration sanitize demo install uninstall clean bench bench-auditctl fuzz torture
+.PHONY: all check unit integration sanitize demo install clean bench bench-auditctl fuzz torture
 all: $(BINS)
 
 # Quiet by default; `make V=1` shows the commands.
@@ -164,6 +164,7 @@ clean:
 
 # Removes what install put, nothing else: shared directories (bin, man1,
 # completions) stay; agentd's own ones go when empty.
+.PHONY: uninstall
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/bin/agentd $(DESTDIR)$(PREFIX)/bin/auditctl \
 	    $(DESTDIR)$(PREFIX)/libexec/agentd/agentd-tether \
