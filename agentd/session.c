@@ -488,6 +488,7 @@ end_write(const struct pending_end *p, char **cause)
 	struct jsonw *w;
 	int st = p->status;
 
+	/* events: stopped crashed */
 	w = auditlog_begin(server->log, p->event, p->id);
 	jsonw_str(w, "exit_reason", p->exit_reason);
 	jsonw_int(w, "duration_s", p->duration_s);
