@@ -258,9 +258,16 @@ verify_signatures(struct verify_state *vs, const struct checkpoint_pub *pub)
 	const struct checkpoint_check *ck = &vs->ck;
 
 	if (pub == NULL) {
-		printf("signatures not checked: %" PRIu64 " checkpoint%s (give "
-		    "--pubkey FILE to check them)\n", ck->checkpoints,
-		    ck->checkpoints == 1 ? "" : "s");
+		printf("signatures not checked: %" PRIu64 " checkpoint%s",
+		    ck->checkpoints, ck->checkpoints == 1 ? "" : "s");
+		if (ck->checkpoints > 0)
+			printf(", last by key %s", ck->key_id);
+		/* Worth a look even unchecked: a replaced key file shows. */
+		if (ck->key_changes > 0)
+			printf(", the key changed %" PRIu64 " time%s (last at "
+			    "seq %" PRIu64 ")", ck->key_changes,
+			    ck->key_changes == 1 ? "" : "s", ck->key_change_seq);
+		printf(" (give --pubkey FILE to check them)\n");
 		return;
 	}
 	printf("signatures: %" PRIu64 " checkpoint%s valid (key %s, host ",

@@ -551,6 +551,11 @@ checkpoint_check_line(struct checkpoint_check *cc, bool is_checkpoint,
 	if (checkpoint_parse(cc->raw, cc->rawlen, &cp, why) == -1 ||
 	    checkpoint_verify(&cp, cc->pub, why) == -1)
 		return -1;
+	if (cc->checkpoints > 0 && strcmp(cc->key_id, cp.key_id) != 0) {
+		cc->key_changes++;
+		cc->key_change_seq = cp.seq;
+	}
+	memcpy(cc->key_id, cp.key_id, sizeof(cc->key_id));
 	cc->checkpoints++;
 	cc->last_seq = cp.seq;
 	cc->tail = 0;

@@ -140,6 +140,9 @@ struct checkpoint_check {
 	uint64_t	 last_seq;	/* seq of the last one, 0: none yet */
 	uint64_t	 tail;		/* lines after it (all lines if none) */
 	char		 host[CHECKPOINT_HOST_MAX + 1];	/* of the last one */
+	char		 key_id[CHECKPOINT_KEYID_HEX + 1];	/* of the last one */
+	uint64_t	 key_changes;	/* times key_id differed from the one before */
+	uint64_t	 key_change_seq; /* seq of the last such checkpoint */
 	char		*raw;		/* copy of a line that may be one */
 	size_t		 rawlen, rawcap;
 	bool		 have_raw;

@@ -121,3 +121,6 @@ cmp -s "$WORK/pub" "$WORK/evil.pub" && fail "replaced key prints the same public
 "$AUDITCTL" verify --pubkey "$WORK/evil.pub" "$T" >/dev/null || fail "re-signed log should verify under the key on the box"
 serve; "$AGENTD" start --ttl 1h --label after >/dev/null; stop_daemon
 expect "daemon restarted with a replaced key file" "$LOG" 0 1 'signed by another key'
+# Without the key the change of key_id is at least shown.
+"$AUDITCTL" verify "$LOG" | grep -q 'the key changed 1 time (last at seq ' ||
+	fail "verify without the key does not show the key change: $("$AUDITCTL" verify "$LOG")"
