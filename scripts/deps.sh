@@ -5,12 +5,15 @@
 set -eu
 pkgs="build-essential pkg-config libsodium-dev libcjson-dev libbsd-dev check
 openssh-client openssh-server jq procps util-linux python3 asciinema tmux
-libcurl4-openssl-dev python3-h2 zsh softhsm2 opensc"
+libcurl4-openssl-dev python3-h2 zsh softhsm2 opensc chromium"
 missing=
 for p in $pkgs; do
 	dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null | grep -qx installed ||
 		missing="$missing $p"
 done
+# npm fetches the report's player at build (auditctl/report/package.json);
+# any node/npm will do (Debian's, or one installed another way).
+command -v npm >/dev/null || missing="$missing nodejs npm"
 [ -z "$missing" ] && exit 0
 if [ "$(id -u)" -eq 0 ]; then sudo=; elif command -v sudo >/dev/null; then sudo=sudo; else
 	echo "deps: missing packages:$missing (as root: apt-get install$missing)" >&2
