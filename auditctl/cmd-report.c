@@ -46,6 +46,8 @@ extern const char report_app_css[], report_app_css_end[];
 #define CAST_MAX	(16 * 1024 * 1024)
 /* Recordings embedded in one report, in all. */
 #define CASTS_MAX	(256 * 1024 * 1024)
+/* Table rows per lazily laid out chunk. */
+#define ROWS_PER_CHUNK	100
 /* Output kept from verify / ttl-evidence. */
 #define CHILD_OUT_MAX	(1024 * 1024)
 
@@ -813,8 +815,9 @@ plot_recommended(FILE *fp, struct report *rp, const cJSON *evidence)
 		x = PL + logpos(p95->valuedouble, 1, hi, PW - PL - PR);
 		fprintf(fp, "<line class=\"mark p95\" x1=\"%.1f\" y1=\"%d\" "
 		    "x2=\"%.1f\" y2=\"%d\"/><text class=\"note\" x=\"%.1f\" "
-		    "y=\"%d\" text-anchor=\"end\">95 %%: %s</text>", x, PT, x,
-		    PH - PB, x - 4, PT + 12, lab);
+		    "y=\"%d\" text-anchor=\"%s\">95 %%: %s</text>", x, PT, x,
+		    PH - PB, x < PL + 80 ? x + 4 : x - 4, PT + 12,
+		    x < PL + 80 ? "start" : "end", lab);
 	}
 	if (cJSON_IsNumber(p99)) {
 		duration_format((uint64_t)p99->valuedouble, lab, sizeof(lab));
@@ -836,12 +839,12 @@ put_time_cell(FILE *fp, int64_t us)
 	char t[32];
 
 	if (us == AUDITFOLD_NO_TIME) {
-		fputs("<td data-v=\"\">-</td>", fp);
+		fputs("<span class=\"td\" data-v=\"\">-</span>", fp);
 		return;
 	}
 	fmt_time(us, t);
 	/* The minute is enough in a table; the title has it all. */
-	fprintf(fp, "<td data-v=\"%" PRId64 "\" title=\"%s\">%.10s %.5s</td>",
+	fprintf(fp, "<span class=\"td\" data-v=\"%" PRId64 "\" title=\"%s\">%.10s %.5s</span>",
 	    us, t, t, t + 11);
 }
 
@@ -851,11 +854,11 @@ put_dur_cell(FILE *fp, uint64_t s, int known)
 	char d[32];
 
 	if (!known) {
-		fputs("<td class=\"n\" data-v=\"\">-</td>", fp);
+		fputs("<span class=\"td n\" data-v=\"\">-</span>", fp);
 		return;
 	}
 	duration_format(s, d, sizeof(d));
-	fprintf(fp, "<td class=\"n\" data-v=\"%" PRIu64 "\">%s</td>", s, d);
+	fprintf(fp, "<span class=\"td n\" data-v=\"%" PRIu64 "\">%s</span>", s, d);
 }
 
 static void
@@ -872,34 +875,40 @@ write_rows(FILE *fp, struct report *rp)
 		r = auditfold_row(rp->fold, i);
 		state = row_state(r, rp->daemon);
 		d = row_duration(r, rp->daemon, rp->now);
-		fprintf(fp, "<tr data-i=\"%zu\" class=\"%s\"><td><button "
-		    "type=\"button\" class=\"open\" data-i=\"%zu\">", k, state,
-		    k);
+		/* Chunks of rows that the browser lays out only when seen
+		 * (content-visibility): 10,000 rows open in a second. */
+		if (k % ROWS_PER_CHUNK == 0)
+			fprintf(fp, "%s<div class=\"chunk\">", k ? "</div>" : "");
+		fprintf(fp, "<div class=\"tr %s\" role=\"row\" data-s=\"%s\" "
+		    "data-i=\"%zu\"><span class=\"td\"><button type=\"button\" "
+		    "class=\"open\" data-i=\"%zu\">", state, state, k, k);
 		put_html(fp, r->id, r->idlen);
-		fputs("</button></td><td>", fp);
+		fputs("</button></span><span class=\"td\">", fp);
 		if ((s = auditfold_str(rp->fold, r->label, &len)) != NULL)
 			put_html(fp, s, len);
-		fprintf(fp, "</td><td>%s</td>", state);
+		fprintf(fp, "</span><span class=\"td\">%s</span>", state);
 		put_time_cell(fp, r->created_us);
 		put_dur_cell(fp, d, r->created_us != AUDITFOLD_NO_TIME);
 		put_dur_cell(fp, r->ttl_s, r->flags & AUDITFOLD_HAS_TTL);
-		fprintf(fp, "<td class=\"n\">%" PRIu32 "</td><td class=\"n\">%"
-		    PRIu32 "</td>", r->keys_loaded, r->key_uses);
+		fprintf(fp, "<span class=\"td n\">%" PRIu32 "</span><span class=\"td n\">%"
+		    PRIu32 "</span>", r->keys_loaded, r->key_uses);
 		lu = to_last_use(r, d);
 		if (lu == UINT64_MAX || !(r->flags & AUDITFOLD_HAS_TTL) ||
 		    r->ttl_s == 0)
-			fputs("<td class=\"n\" data-v=\"\">-</td>", fp);
+			fputs("<span class=\"td n\" data-v=\"\">-</span>", fp);
 		else
-			fprintf(fp, "<td class=\"n\" data-v=\"%" PRIu64 "\">%"
-			    PRIu64 " %%</td>", lu * 100 / r->ttl_s,
+			fprintf(fp, "<span class=\"td n\" data-v=\"%" PRIu64 "\">%"
+			    PRIu64 " %%</span>", lu * 100 / r->ttl_s,
 			    lu * 100 / r->ttl_s);
-		fputs("<td>", fp);
+		fputs("<span class=\"td\">", fp);
 		if ((s = auditfold_str(rp->fold, r->exit_reason, &len)) != NULL)
 			put_html(fp, s, len);
-		fputs("</td>", fp);
-		fprintf(fp, "<td class=\"n\">%" PRIu32 "</td></tr>\n", r->shells);
+		fputs("</span>", fp);
+		fprintf(fp, "<span class=\"td n\">%" PRIu32 "</span></div>\n", r->shells);
 		k++;
 	}
+	if (k > 0)
+		fputs("</div>", fp);
 }
 
 /* The data block: each kept session's timeline and recordings. */
@@ -1051,17 +1060,23 @@ write_report(FILE *fp, struct report *rp, const char *logpath,
 	    "id=\"state\"><option value=\"\">any</option><option>active"
 	    "</option><option>orphaned</option><option>stopped</option>"
 	    "<option>crashed</option></select></label> <span id=\"shown\">"
-	    "</span></p>\n<table id=\"sessions-table\"><thead><tr>"
-	    "<th data-type=\"text\">session</th><th data-type=\"text\">label"
-	    "</th><th data-type=\"text\">state</th><th data-type=\"num\">"
-	    "created (UTC)</th><th data-type=\"num\">duration</th>"
-	    "<th data-type=\"num\">TTL</th><th data-type=\"num\">keys</th>"
-	    "<th data-type=\"num\">uses</th><th data-type=\"num\" title=\"time "
-	    "from created to the last key use, as a share of the TTL\">last "
-	    "use</th><th data-type=\"text\">exit reason</th>"
-	    "<th data-type=\"num\">shells</th></tr></thead><tbody>\n", fp);
+	    "</span></p>\n<div id=\"sessions-table\" role=\"table\">"
+	    "<div class=\"thead\"><div class=\"tr\" role=\"row\">"
+	    "<span class=\"th\" data-type=\"text\">session</span>"
+	    "<span class=\"th\" data-type=\"text\">label</span>"
+	    "<span class=\"th\" data-type=\"text\">state</span>"
+	    "<span class=\"th\" data-type=\"num\">created (UTC)</span>"
+	    "<span class=\"th n\" data-type=\"num\">duration</span>"
+	    "<span class=\"th n\" data-type=\"num\">TTL</span>"
+	    "<span class=\"th n\" data-type=\"num\">keys</span>"
+	    "<span class=\"th n\" data-type=\"num\">uses</span>"
+	    "<span class=\"th n\" data-type=\"num\" title=\"time from created "
+	    "to the last key use, as a share of the TTL\">last use</span>"
+	    "<span class=\"th\" data-type=\"text\">exit reason</span>"
+	    "<span class=\"th n\" data-type=\"num\">shells</span></div></div>"
+	    "<div class=\"tbody\">\n", fp);
 	write_rows(fp, rp);
-	fputs("</tbody></table></section>\n<section id=\"detail\" hidden>"
+	fputs("</div></div></section>\n<section id=\"detail\" hidden>"
 	    "</section>\n", fp);
 	write_data(fp, rp, evidence, evlen);
 	fprintf(fp, "<script>%s</script>\n<script>%s</script>\n</body></html>\n",

@@ -4,8 +4,10 @@
 	"use strict";
 	var data = JSON.parse(document.getElementById("report-data").textContent);
 	var table = document.getElementById("sessions-table");
-	var tbody = table.tBodies[0];
-	var rows = Array.prototype.slice.call(tbody.rows);
+	var tbody = table.querySelector(".tbody");
+	var rows = Array.prototype.slice.call(tbody.querySelectorAll(".tr"));
+	var chunks = Array.prototype.slice.call(tbody.querySelectorAll(".chunk"));
+	var perChunk = chunks.length ? chunks[0].children.length : 1;
 	var players = {};
 	var SVG = "http://www.w3.org/2000/svg";
 
@@ -57,17 +59,18 @@
 
 	/* Sorting: numbers by data-v, text by content; stable. */
 	var sortCol = -1, sortDir = 1;
-	Array.prototype.forEach.call(table.tHead.rows[0].cells, function (th, i) {
+	var heads = table.querySelectorAll(".thead .th");
+	Array.prototype.forEach.call(heads, function (th, i) {
 		th.addEventListener("click", function () {
 			var num = th.getAttribute("data-type") === "num";
 			sortDir = sortCol === i ? -sortDir : 1;
 			sortCol = i;
-			Array.prototype.forEach.call(th.parentNode.cells, function (c) {
+			Array.prototype.forEach.call(heads, function (c) {
 				c.classList.remove("asc", "desc");
 			});
 			th.classList.add(sortDir > 0 ? "asc" : "desc");
 			var keyed = rows.map(function (r, n) {
-				var c = r.cells[i], v = num ? c.getAttribute("data-v") : c.textContent;
+				var c = r.children[i], v = num ? c.getAttribute("data-v") : c.textContent;
 				if (num) v = v === "" || v === null ? -Infinity : Number(v);
 				return { r: r, v: v, n: n };
 			});
@@ -75,9 +78,10 @@
 				var c = num ? a.v - b.v : a.v < b.v ? -1 : a.v > b.v ? 1 : 0;
 				return c * sortDir || a.n - b.n;
 			});
-			var frag = document.createDocumentFragment();
-			keyed.forEach(function (k) { frag.appendChild(k.r); });
-			tbody.appendChild(frag);
+			/* The rows go back into the chunks in their new order. */
+			keyed.forEach(function (k, n) {
+				chunks[Math.floor(n / perChunk)].appendChild(k.r);
+			});
 		});
 	});
 
@@ -90,7 +94,7 @@
 		var words = filter.value.toLowerCase().split(/\s+/).filter(Boolean);
 		var st = state.value, n = 0;
 		rows.forEach(function (r, i) {
-			var ok = (!st || r.className === st) && words.every(function (w) {
+			var ok = (!st || r.getAttribute("data-s") === st) && words.every(function (w) {
 				return texts[i].indexOf(w) >= 0;
 			});
 			r.hidden = !ok;

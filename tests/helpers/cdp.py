@@ -204,20 +204,20 @@ def check(a):
     try:
         b.open_page()
         b.navigate(url)
-        rows = b.eval("document.querySelectorAll('#sessions-table tbody tr').length")
+        rows = b.eval("document.querySelectorAll('#sessions-table .tbody .tr').length")
         if rows != a.rows:
             bad.append("table has %s rows, expected %d" % (rows, a.rows))
         for lit in a.literal:
             shown = b.eval("Array.from(document.querySelectorAll("
-                           "'#sessions-table tbody td:nth-child(2)')).some("
+                           "'#sessions-table .tbody .td:nth-child(2)')).some("
                            "function (td) { return td.textContent === %s; })"
                            % json.dumps(lit))
             if not shown:
                 bad.append("label not shown as literal text: %r" % lit)
         # Markup injected by a label would add elements: only ours exist.
         extra = b.eval("document.querySelectorAll('img, iframe, object, embed, "
-                       "#sessions-table tbody script, #sessions-table tbody "
-                       "style').length + document.querySelectorAll("
+                       "#sessions-table script, #sessions-table style, "
+                       "#detail script').length + document.querySelectorAll("
                        "'script:not([type])').length - 2")
         if extra != 0:
             bad.append("%d unexpected elements (injected markup?)" % extra)
@@ -226,22 +226,24 @@ def check(a):
                    " f.value = %s; f.dispatchEvent(new Event('input')); })()"
                    % json.dumps(a.filter))
             n = b.eval("Array.from(document.querySelectorAll("
-                       "'#sessions-table tbody tr')).filter(function (r) {"
+                       "'#sessions-table .tbody .tr')).filter(function (r) {"
                        " return !r.hidden; }).length")
             if n != a.filter_rows:
                 bad.append("filter %r shows %s rows, expected %d" % (a.filter, n, a.filter_rows))
             b.eval("(function () { var f = document.getElementById('filter');"
                    " f.value = ''; f.dispatchEvent(new Event('input')); })()")
-            # Sorting by duration puts the longest last, then first.
+            # Sorting by duration: ascending, then descending, all rows.
             order = b.eval("(function () { var th = document.querySelectorAll("
-                           "'#sessions-table th')[4]; th.click(); var a = "
-                           "document.querySelector('#sessions-table tbody tr')"
-                           ".cells[4].getAttribute('data-v'); th.click(); var z"
-                           " = document.querySelector('#sessions-table tbody tr')"
-                           ".cells[4].getAttribute('data-v'); return [Number(a),"
-                           " Number(z)]; })()")
-            if not order or order[0] > order[1]:
-                bad.append("sorting by duration does not order rows: %s" % order)
+                           "'#sessions-table .th')[4]; function vals() { return "
+                           "Array.from(document.querySelectorAll('#sessions-table"
+                           " .tbody .tr')).map(function (r) { return Number(r."
+                           "children[4].getAttribute('data-v')); }); } th.click();"
+                           " var up = vals(); th.click(); return [up, vals()];"
+                           " })()")
+            up, down = order
+            if up != sorted(up) or down != sorted(down, reverse=True) or \
+                    len(up) != a.rows:
+                bad.append("sorting by duration does not order the rows")
         if a.label_cast:
             i = b.eval("agentdReport.data.sessions.findIndex(function (s) {"
                        " return s.label === %s; })" % json.dumps(a.label_cast))
