@@ -165,11 +165,17 @@ class Browser:
                 out.append("dialog (%s): %s" % (p.get("type"), p.get("message")))
         return out
 
-    def screenshot(self, path):
+    def screenshot(self, path, filt=None):
+        if filt:
+            self.eval("(function () { var f = document.getElementById('filter');"
+                      " f.value = %s; f.dispatchEvent(new Event('input')); })()"
+                      % json.dumps(filt))
+        self.eval("window.scrollTo(0, 0)")
         h = self.eval("Math.ceil(document.documentElement.scrollHeight)")
         self.send("Emulation.setDeviceMetricsOverride", {
-            "width": 1280, "height": min(int(h), 2400), "deviceScaleFactor": 1,
+            "width": 1280, "height": min(int(h), 4000), "deviceScaleFactor": 1,
             "mobile": False})
+        time.sleep(0.3)
         import base64
         r = self.send("Page.captureScreenshot", {"format": "png"})
         with open(path, "wb") as f:
@@ -227,7 +233,8 @@ def check(a):
                    % json.dumps(a.filter))
             n = b.eval("Array.from(document.querySelectorAll("
                        "'#sessions-table .tbody .tr')).filter(function (r) {"
-                       " return !r.hidden; }).length")
+                       " return getComputedStyle(r).display !== 'none'; })"
+                       ".length")
             if n != a.filter_rows:
                 bad.append("filter %r shows %s rows, expected %d" % (a.filter, n, a.filter_rows))
             b.eval("(function () { var f = document.getElementById('filter');"
@@ -273,7 +280,7 @@ def check(a):
                                    "shows %r" % (a.cast_text, text[:200]))
         time.sleep(0.5)  # late errors (CSP reports are asynchronous)
         if a.screenshot:
-            b.screenshot(a.screenshot)
+            b.screenshot(a.screenshot, a.screenshot_filter)
         bad += b.problems(url)
     finally:
         b.close()
@@ -312,6 +319,7 @@ def main():
     c.add_argument("--filter")
     c.add_argument("--filter-rows", type=int)
     c.add_argument("--screenshot")
+    c.add_argument("--screenshot-filter", help="filter the table first")
     t = sub.add_parser("time")
     t.add_argument("report")
     a = ap.parse_args()
