@@ -79,4 +79,8 @@ $CDP check "$WORK/g.html" --rows "$n" --filter review-bot --filter-rows "$m" >"$
 	fail "generated log: $(cat "$WORK/cdp4")"
 rc=0; "$AUDITCTL" --log "$LOG" report 2>/dev/null || rc=$?
 [ $rc -eq 2 ] || fail "no -o: rc $rc, expected 2"
-note "--since, a broken chain (exit 1) and usage (exit 2)"
+rc=0; "$AUDITCTL" --log - report -o "$WORK/x.html" <"$LOG" 2>/dev/null || rc=$?
+[ $rc -eq 2 ] || fail "log on stdin: rc $rc, expected 2 (it is read twice)"
+"$AUDITCTL" --log "$LOG" report -o - 2>/dev/null | grep -q 'id="sessions-table"' ||
+	fail "-o - does not write the page to stdout"
+note "--since, a broken chain (exit 1), usage (exit 2), -o -"
