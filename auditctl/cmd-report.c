@@ -1102,7 +1102,7 @@ cmd_report(int argc, char **argv)
 	    a_json[] = "--json", a_since[] = "--since";
 	char *vargv[] = { a_verify, NULL };
 	char *eargv[] = { a_evidence, a_json, NULL, NULL, NULL };
-	char *vout, *eout, *tmp = NULL, *recdir = NULL;
+	char *vout, *eout, *tmp = NULL, *recdir = NULL, *owned = NULL;
 	size_t voutlen, eoutlen, i;
 	cJSON *evj;
 	FILE *fp;
@@ -1147,9 +1147,10 @@ cmd_report(int argc, char **argv)
 	/* Recordings: --recordings DIR, else "recordings" beside the log. */
 	if (recdir == NULL) {
 		slash = strrchr(path, '/');
-		if (asprintf(&recdir, "%.*srecordings", slash ? (int)(slash -
+		if (asprintf(&owned, "%.*srecordings", slash ? (int)(slash -
 		    path + 1) : 0, path) == -1)
 			die(VERB, "out of memory");
+		recdir = owned;
 	}
 	rp.recdir = recdir;
 	fd = log_open(VERB, path);
@@ -1171,7 +1172,8 @@ cmd_report(int argc, char **argv)
 	}
 	collect_events(&rp, path, fd);
 	close(fd);
-	qsort(rp.ev, rp.nev, sizeof(*rp.ev), cmp_event);
+	if (rp.nev > 0)
+		qsort(rp.ev, rp.nev, sizeof(*rp.ev), cmp_event);
 
 	vrc = run_verb(cmd_verify, vargv, 1, &vout, &voutlen);
 	if (since != NULL) {
@@ -1226,6 +1228,8 @@ cmd_report(int argc, char **argv)
 	free(rp.casts);
 	free(rp.keep);
 	free(tmp);
+	free(owned);
+	free(eargv[3]);
 	auditfold_free(rp.fold);
 	/* The report is written either way; a broken chain is a failure. */
 	return vrc == 0 ? 0 : 1;
