@@ -3,7 +3,8 @@
 # console error, no CSP violation, no network request; one table row per
 # session; the labels made of markup stay text (no dialog, no element); a
 # recorded shell plays in the page and shows its output after a seek; and the
-# same for a copy of the log with its recordings found by --recordings.
+# same for a copy of the log with its recordings found by --recordings. The
+# recording's own output holds markup too: it stays terminal text.
 . "$(dirname "$0")/lib.sh"
 : "${AUDITCTL:?AUDITCTL must name the auditctl binary}"
 command -v chromium >/dev/null || fail "no chromium (scripts/deps.sh installs it)"
@@ -18,7 +19,7 @@ newkey k
 "$AGENTD" add "$WORK/k" >/dev/null 2>&1 || fail "add"
 echo payload >"$WORK/msg"
 ssh-keygen -Y sign -f "$WORK/k.pub" -n file "$WORK/msg" 2>/dev/null || fail "sign"
-"$AGENTD" shell -t -- sh -c 'echo report-cast-marker-4711; echo second line' \
+"$AGENTD" shell -t -- sh -c 'echo report-cast-marker-4711; echo "</script><img src=x onerror=alert(2)>"' \
 	</dev/null >"$WORK/shell.out" 2>&1 || fail "shell: $(cat "$WORK/shell.out")"
 grep -q report-cast-marker-4711 "$WORK/shell.out" || fail "shell output: $(cat "$WORK/shell.out")"
 "$AGENTD" stop >/dev/null
@@ -41,6 +42,7 @@ grep -q 'Content-Security-Policy" content="default-src '"'none'" "$WORK/r.html" 
 	fail "no strict CSP"
 out=$($CDP check "$WORK/r.html" --rows 4 --literal "$lab1" --literal "$lab2" \
 	--literal "$lab3" --label-cast it-report --cast-text report-cast-marker-4711 \
+	--cast-text '</script><img src=x onerror=alert(2)>' \
 	--filter it-report --filter-rows 1 ${REPORT_SCREENSHOT:+--screenshot "$REPORT_SCREENSHOT"} 2>&1) ||
 	fail "in Chromium: $out"
 note "report opens clean in Chromium: 4 rows, labels as text, the recording plays"

@@ -272,12 +272,12 @@ def check(a):
                     while time.monotonic() < end:
                         text = b.eval("(document.querySelector('#detail "
                                       ".ap-term') || {}).textContent || ''")
-                        if a.cast_text in text:
+                        if all(t in text for t in a.cast_text):
                             break
                         time.sleep(0.2)
                     else:
                         bad.append("player does not show %r after a seek; "
-                                   "shows %r" % (a.cast_text, text[:200]))
+                                   "shows %r" % (a.cast_text, text[:300]))
         time.sleep(0.5)  # late errors (CSP reports are asynchronous)
         if a.screenshot:
             b.screenshot(a.screenshot, a.screenshot_filter)
@@ -315,7 +315,8 @@ def main():
     c.add_argument("--rows", type=int, required=True)
     c.add_argument("--literal", action="append", default=[])
     c.add_argument("--label-cast")
-    c.add_argument("--cast-text")
+    c.add_argument("--cast-text", action="append", default=[],
+                   help="text the player must show (repeatable)")
     c.add_argument("--filter")
     c.add_argument("--filter-rows", type=int)
     c.add_argument("--screenshot")
