@@ -80,6 +80,12 @@ class Browser:
             while b"\0" in buf:
                 msg, buf = buf.split(b"\0", 1)
                 m = json.loads(msg)
+                if m.get("method") == "Page.javascriptDialogOpening":
+                    # Recorded as a problem; dismissed so the page goes on.
+                    os.write(self.wfd, json.dumps({
+                        "id": 1 << 30, "sessionId": m.get("sessionId"),
+                        "method": "Page.handleJavaScriptDialog",
+                        "params": {"accept": True}}).encode() + b"\0")
                 with self.cv:
                     if "id" in m:
                         self.replies[m["id"]] = m
@@ -281,8 +287,13 @@ def check(a):
         time.sleep(0.5)  # late errors (CSP reports are asynchronous)
         if a.screenshot:
             b.screenshot(a.screenshot, a.screenshot_filter)
-        bad += b.problems(url)
+    except RuntimeError as e:   # the page broke under our script
+        bad.append(str(e)[:500])
     finally:
+        try:
+            bad += b.problems(url)
+        except Exception:
+            pass
         b.close()
     for p in bad:
         print("cdp: " + p)
