@@ -1033,8 +1033,8 @@ write_report(FILE *fp, struct report *rp, const char *logpath,
 		fputs(", sessions created in the last ", fp);
 		put_html_str(fp, since);
 	}
-	fprintf(fp, ". <span id=\"count-all\">%zu</span> sessions.</p>"
-	    "</header>\n", rp->nkept);
+	fprintf(fp, ". <span id=\"count-all\">%zu</span> session%s.</p>"
+	    "</header>\n", rp->nkept, rp->nkept == 1 ? "" : "s");
 
 	fprintf(fp, "<section id=\"verify\" class=\"%s\"><h2>Chain "
 	    "verification</h2><p class=\"verdict\">%s</p><pre>", vrc == 0 ?
@@ -1208,9 +1208,9 @@ cmd_report(int argc, char **argv)
 			unlink(tmp);
 			die(VERB, "%s: %s", out, strerror(errno));
 		}
-		fprintf(stderr, "auditctl report: wrote %s (%zu sessions; chain "
-		    "%s)\n", escape_term_str(out), rp.nkept, vrc == 0 ? "ok" :
-		    "NOT ok");
+		fprintf(stderr, "auditctl report: wrote %s (%zu session%s; "
+		    "chain %s)\n", escape_term_str(out), rp.nkept, rp.nkept == 1 ?
+		    "" : "s", vrc == 0 ? "ok" : "NOT ok");
 	}
 	cJSON_Delete(evj);
 	free(vout);
