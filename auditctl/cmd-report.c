@@ -88,6 +88,18 @@ struct report {
 	size_t		 cast_bytes;
 };
 
+/* The temporary file while it is written: removed if auditctl dies (only by
+ * the process that made it, not by a forked verb). */
+static char	*report_tmp;
+static pid_t	 report_tmp_pid;
+
+static void
+report_tmp_cleanup(void)
+{
+	if (report_tmp != NULL && getpid() == report_tmp_pid)
+		(void)unlink(report_tmp);
+}
+
 static void *
 xreallocarray(void *p, size_t n, size_t size)
 {
@@ -1154,6 +1166,22 @@ cmd_report(int argc, char **argv)
 	}
 	rp.recdir = recdir;
 	fd = log_open(VERB, path);
+	/* Whole or not at all: a temporary file renamed over FILE, made
+	 * first so that a bad -o fails before any work. */
+	if (strcmp(out, "-") == 0)
+		fp = stdout;
+	else {
+		if (asprintf(&tmp, "%s.tmp-XXXXXX", out) == -1)
+			die(VERB, "out of memory");
+		if ((tfd = mkstemp(tmp)) == -1)
+			die(VERB, "%s: %s", out, strerror(errno));
+		report_tmp = tmp;
+		report_tmp_pid = getpid();
+		(void)atexit(report_tmp_cleanup);
+		if ((fp = fdopen(tfd, "w")) == NULL)
+			die(VERB, "%s: %s", out, strerror(errno));
+	}
+
 	if ((rp.fold = auditfold_new(NULL, NULL)) == NULL)
 		die(VERB, "out of memory");
 	log_fold(VERB, path, fd, rp.fold);
@@ -1183,31 +1211,16 @@ cmd_report(int argc, char **argv)
 	erc = run_verb(cmd_ttl_evidence, eargv, 0, &eout, &eoutlen);
 	evj = erc == 0 ? cJSON_ParseWithLength(eout, eoutlen) : NULL;
 
-	if (strcmp(out, "-") == 0)
-		fp = stdout;
-	else {
-		/* Whole or not at all: a temporary file renamed over FILE. */
-		if (asprintf(&tmp, "%s.tmp-XXXXXX", out) == -1)
-			die(VERB, "out of memory");
-		if ((tfd = mkstemp(tmp)) == -1)
-			die(VERB, "%s: %s", tmp, strerror(errno));
-		if ((fp = fdopen(tfd, "w")) == NULL)
-			die(VERB, "%s: %s", tmp, strerror(errno));
-	}
 	setvbuf(fp, NULL, _IOFBF, 1 << 20);
 	write_report(fp, &rp, path, since, vrc, vout, voutlen,
 	    evj != NULL ? eout : NULL, eoutlen, evj);
 	if (fflush(fp) == EOF || ferror(fp) ||
-	    (fp != stdout && fsync(fileno(fp)) == -1)) {
-		if (tmp != NULL)
-			unlink(tmp);
+	    (fp != stdout && fsync(fileno(fp)) == -1))
 		die(VERB, "writing %s failed: %s", out, strerror(errno));
-	}
 	if (fp != stdout) {
-		if (fclose(fp) == EOF || rename(tmp, out) == -1) {
-			unlink(tmp);
+		if (fclose(fp) == EOF || rename(tmp, out) == -1)
 			die(VERB, "%s: %s", out, strerror(errno));
-		}
+		report_tmp = NULL;
 		fprintf(stderr, "auditctl report: wrote %s (%zu session%s; "
 		    "chain %s)\n", escape_term_str(out), rp.nkept, rp.nkept == 1 ?
 		    "" : "s", vrc == 0 ? "ok" : "NOT ok");
