@@ -42,6 +42,7 @@ class Browser:
                 "--user-data-dir=" + self.tmp, "--no-first-run",
                 "--no-default-browser-check", "--disable-gpu",
                 "--disable-extensions", "--disable-background-networking",
+                "--disable-dev-shm-usage",  # containers: a small /dev/shm
                 "--disable-component-update", "--disable-sync",
                 "--disable-default-apps", "--mute-audio", "--hide-scrollbars",
                 "--disable-features=MediaRouter,OptimizationHints,Translate",
