@@ -117,7 +117,7 @@ cmd_shell(int argc, char **argv)
 	pid_t stdin_copier = -1;
 	int ch, fd, fds[3], nfds, p[2], sfd, rc = 1, status, tty = -1;
 
-	while ((ch = getopt_long(argc, argv, "+htT", longopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "+:htT", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 't':
 			tty = 1;
@@ -135,8 +135,7 @@ cmd_shell(int argc, char **argv)
 			usage_for("shell");
 			return 0;
 		default:
-			usage_for("shell");
-			return EXIT_USAGE;
+			die_getopt("shell", ch, argv);
 		}
 	}
 	if (session == NULL || *session == '\0')

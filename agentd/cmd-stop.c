@@ -2,6 +2,7 @@
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "agentd.h"
 #include "escape.h"
@@ -16,20 +17,27 @@ cmd_stop(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *session = NULL;
+	const char *session = NULL, *current = getenv("AGENTD_SESSION");
+	enum eval_format fmt = eval_format_default();
 	const cJSON *item;
 	struct roots roots;
 	cJSON *req, *reply;
 	char *cause = NULL;
-	int ch, all = 0;
+	int ch, all = 0, fmt_set = 0;
 
-	while ((ch = getopt_long(argc, argv, "+h", longopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "+:hsc", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'S':
 			session = optarg;
 			break;
 		case 'a':
 			all = 1;
+			break;
+		case 's':
+			eval_format_set("stop", &fmt, &fmt_set, EVAL_SH);
+			break;
+		case 'c':
+			eval_format_set("stop", &fmt, &fmt_set, EVAL_CSH);
 			break;
 		case 'D':
 			dir_opt = optarg;
@@ -38,8 +46,7 @@ cmd_stop(int argc, char **argv)
 			usage_for("stop");
 			return 0;
 		default:
-			usage_for("stop");
-			return EXIT_USAGE;
+			die_getopt("stop", ch, argv);
 		}
 	}
 	if (optind != argc)
@@ -47,7 +54,7 @@ cmd_stop(int argc, char **argv)
 	if (all && session != NULL)
 		die_usage("stop", "--session and --all exclude each other");
 	if (!all && session == NULL)
-		session = getenv("AGENTD_SESSION");
+		session = current;
 	if (!all && (session == NULL || *session == '\0'))
 		die_usage("stop", "no session: use --session ID, --all, or set "
 		    "AGENTD_SESSION");
@@ -69,7 +76,17 @@ cmd_stop(int argc, char **argv)
 	}
 	cJSON_ArrayForEach(item, cJSON_GetObjectItemCaseSensitive(reply,
 	    "stopped")) {
-		if (cJSON_IsString(item))
+		if (!cJSON_IsString(item))
+			continue;
+		/* Our own session (one named, not --all): its variables are
+		 * stale now, so print their unsets for eval, like ssh-agent -k. */
+		if (!all && current != NULL &&
+		    strcmp(item->valuestring, current) == 0) {
+			eval_print_unset(fmt);
+			fputs("echo agentd session ", stdout);
+			eval_print_quoted(fmt, item->valuestring);
+			fputs(" stopped;\n", stdout);
+		} else
 			printf("stopped %s\n",
 			    escape_term_str(item->valuestring));
 	}

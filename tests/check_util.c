@@ -157,15 +157,31 @@ START_TEST(test_duration_valid)
 	expect_duration("4294967295", UINT32_MAX);
 	expect_duration("4294967295s", UINT32_MAX);
 	expect_duration("49710d6h28m15s", UINT32_MAX);
+	/* OpenSSH's TIME FORMATS (sshd_config(5)): weeks, either case, any
+	 * order, repeats summed, a trailing bare number is seconds. */
+	expect_duration("1w", 7 * 86400);
+	expect_duration("2W", 14 * 86400);
+	expect_duration("1H", 3600);
+	expect_duration("30S", 30);
+	expect_duration("10M", 600);
+	expect_duration("3D", 3 * 86400);
+	expect_duration("1w2d", 9 * 86400);
+	expect_duration("1m1h", 3660);
+	expect_duration("1s1d", 86401);
+	expect_duration("1h1h", 7200);
+	expect_duration("1s1s", 2);
+	expect_duration("1h30", 3630);
+	expect_duration("1d2", 86402);
+	expect_duration("7101w3d6h28m15s", UINT32_MAX);
 }
 END_TEST
 
 START_TEST(test_duration_invalid)
 {
 	static const char *const bad[] = {
-		"", "m", "s", "1x", "1m1h", "1s1d", "1h1h", "1s1s", "-5", " 5",
-		"5 ", "1.5h", "+5", "1H", "h1", "1h 30m", "1h30m ", "5ss",
-		"0x10", "1h30", "1d2", "5\n",
+		"", "m", "s", "1x", "-5", " 5", "5 ", "1.5h", "+5", "h1",
+		"1h 30m", "1h30m ", "5ss", "0x10", "5\n", "1y", "1ms", "1hh",
+		"w", "1w-1d", "1\xc2\xb5s",
 	};
 	size_t i;
 
@@ -186,6 +202,8 @@ START_TEST(test_duration_range)
 	expect_duration_err("99999999999999999999999999", ERANGE);
 	expect_duration_err("18446744073709551616s", ERANGE);
 	expect_duration_err("49710d99999999999h", ERANGE);
+	expect_duration_err("7102w", ERANGE);
+	expect_duration_err("4294967295s1", ERANGE);
 	expect_duration("71582788m", 71582788ULL * 60);
 	expect_duration("1193046h", 1193046ULL * 3600);
 }
