@@ -25,7 +25,7 @@ static const struct cmd_entry cmds[] = {
 	{ "start", "start [--ttl D] [--key-ttl D] [--label L] [-s|-c|--json]",
 	    cmd_start },
 	{ "add", "add [--session ID] [--lifetime D] KEYFILE...", cmd_add },
-	{ "shell", "shell [--session ID] [-t|-T] [-- CMD ARGS...]", cmd_shell },
+	{ "shell", "shell [--session ID] [-q] [-t|-T] [-- CMD ARGS...]", cmd_shell },
 	{ "stop", "stop [--session ID | --all] [-s|-c]", cmd_stop },
 	{ "kill", "kill [-s|-c]", cmd_kill },
 	{ "status", "status [--json]", cmd_status },

@@ -13,6 +13,7 @@
 #define DEFAULT_TTL	3600
 #define DEFAULT_MAX_TTL	(12 * 3600)
 #define STOP_GRACE_S	5	/* SIGTERM, then SIGKILL after this */
+#define STOP_GRACE_STR	"5"	/* the same, for messages */
 
 /* The two roots of DESIGN §2, resolved once at start. */
 struct roots {
@@ -74,6 +75,10 @@ int	 client_connect(const struct roots *, int flags, char **cause);
  * 2 x STOP_GRACE_S with CLIENT_WAIT_STOP). */
 cJSON	*client_call(const struct roots *, cJSON *req, int flags,
 	    char **cause);
+/* With CLIENT_WAIT_STOP: printed on stderr (one line, already escaped) when
+ * no reply came within CLIENT_NOTE_AFTER_MS; NULL: nothing. */
+extern const char	*client_wait_note;
+#define CLIENT_NOTE_AFTER_MS	1000
 
 /* server.c */
 #define RECORDERS_MAX	16

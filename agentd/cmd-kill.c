@@ -55,7 +55,12 @@ cmd_kill(int argc, char **argv)
 	cJSON_AddStringToObject(req, "cmd", "kill");
 	/* The reply comes once every session's end is logged and the daemon
 	 * has removed its socket and pidfile: it exits right after. */
-	if ((reply = client_call(&roots, req, CLIENT_WAIT_STOP, &cause)) == NULL) {
+	client_wait_note = "agentd kill: waiting for every session and the "
+	    "daemon to end (SIGTERM to the agents, SIGHUP to linked shells, "
+	    "SIGKILL after " STOP_GRACE_STR " s)";
+	reply = client_call(&roots, req, CLIENT_WAIT_STOP, &cause);
+	client_wait_note = NULL;
+	if (reply == NULL) {
 		fprintf(stderr, "agentd kill: %s\n", cause ?
 		    escape_term_str(cause) : "failed");
 		free(cause);

@@ -22,7 +22,7 @@ cmd_stop(int argc, char **argv)
 	const cJSON *item;
 	struct roots roots;
 	cJSON *req, *reply;
-	char *cause = NULL;
+	char *cause = NULL, *note;
 	int ch, all = 0, fmt_set = 0;
 
 	while ((ch = getopt_long(argc, argv, "+:hsc", longopts, NULL)) != -1) {
@@ -68,7 +68,16 @@ cmd_stop(int argc, char **argv)
 		cJSON_AddTrueToObject(req, "all");
 	else
 		cJSON_AddStringToObject(req, "session", session);
-	if ((reply = client_call(&roots, req, CLIENT_WAIT_STOP, &cause)) == NULL) {
+	if (asprintf(&note, "agentd stop: waiting for %s%s to end (SIGTERM "
+	    "to its agent%s, SIGHUP to linked shells, SIGKILL after %d s)",
+	    all ? "every session" : "session ", all ? "" :
+	    escape_term_str(session), all ? "s" : "", STOP_GRACE_S) == -1)
+		note = NULL;
+	client_wait_note = note;
+	reply = client_call(&roots, req, CLIENT_WAIT_STOP, &cause);
+	client_wait_note = NULL;
+	free(note);
+	if (reply == NULL) {
 		fprintf(stderr, "agentd stop: %s\n", cause ?
 		    escape_term_str(cause) : "failed");
 		free(cause);

@@ -322,8 +322,10 @@ void	 session_shutdown_all(void);
  * writer returns 0, or -1 with *cause when the event is not durable. */
 uint32_t keys_lifetime_cap(const struct session *, int has_lifetime,
 	    uint32_t want);
+/* asked: the lifetime the client asked for, -1 when it asked none. */
 int	 keys_loaded(struct session *, const struct agentproto_key *,
-	    uint32_t lifetime, int confirm, const char *provider, char **cause);
+	    uint32_t lifetime, int64_t asked, int confirm, const char *provider,
+	    char **cause);
 /* Whether the session's agent holds this identity, as far as we know. */
 bool	 keys_held(struct session *, const struct agentproto_key *);
 /* After a smartcard removal: key_removed/requested for each card key not in

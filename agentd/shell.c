@@ -1183,6 +1183,9 @@ shell_finish(struct shell *sh)
 			jsonw_int(&r, "exit_status", WEXITSTATUS(st));
 		else
 			jsonw_int(&r, "signal", WTERMSIG(st));
+		/* Why the session hung it up, for the client's last line. */
+		if (se->state == SESSION_STOPPING && se->exit_reason != NULL)
+			jsonw_str(&r, "session_end", se->exit_reason);
 		jsonw_end(&r);
 		if (jsonw_ok(&r))
 			(void)ctlmsg_send(sh->ctl_fd, r.buf, r.len);
