@@ -68,7 +68,8 @@ cmd_kill(int argc, char **argv)
 	}
 	eval_print_unset(fmt);
 	if (ctlmsg_get_uint(reply, "pid", 1, INT32_MAX, &pid) == 0)
-		printf("echo agentd pid %llu killed;\n", (unsigned long long)pid);
+		printf("echo agentd pid %llu killed;\n",
+		    (unsigned long long)pid);
 	cJSON_Delete(reply);
 	return 0;
 }

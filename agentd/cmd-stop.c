@@ -87,8 +87,8 @@ cmd_stop(int argc, char **argv)
 	    "stopped")) {
 		if (!cJSON_IsString(item))
 			continue;
-		/* Our own session (one named, not --all): its variables are
-		 * stale now, so print their unsets for eval, like ssh-agent -k. */
+		/* Our own session (one named, not --all): its variables
+		 * are stale now; print their unsets for eval (ssh-agent -k). */
 		if (!all && current != NULL &&
 		    strcmp(item->valuestring, current) == 0) {
 			eval_print_unset(fmt);

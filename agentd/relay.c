@@ -63,7 +63,7 @@ struct pending {
 	unsigned char		*blob;		/* PEND_ADD: to undo the add */
 	size_t			 bloblen;
 	uint32_t		 lifetime;
-	int64_t			 asked;		/* client's lifetime, -1: none */
+	int64_t			 asked;		/* asked lifetime, -1: none */
 	int			 confirm;
 	int			 forwarding;	/* PEND_BIND */
 	char			*provider;	/* PEND_CARD_*: module path */

@@ -985,6 +985,6 @@ server_run(const struct roots *roots, const struct serve_opts *opts,
 	}
 	server_finish();
 	if (server->killer != NULL)
-		session_kill_reply(server->killer);	/* the log is closed */
+		session_kill_reply(server->killer);	/* all is logged */
 	return 0;
 }

@@ -235,7 +235,7 @@ struct server {
 	TAILQ_HEAD(, ctlconn)	 conns;
 	size_t			 nconns;
 	bool			 shutting_down;
-	struct ctlconn		*killer;	/* agentd kill: answered at exit */
+	struct ctlconn		*killer;	/* agentd kill, answered at exit */
 	uint64_t		 timer_ns;	/* armed for, 0: disarmed */
 	uint64_t		 fd_short_ns;	/* last shortage, 0: none yet */
 	bool			 accept_paused;	/* listeners not polled */

@@ -80,7 +80,8 @@ session_target(struct ctlconn *c, const char *query, bool stopping_ok)
 	TAILQ_FOREACH(se, &server->sessions, entry) {
 		if (!session_targetable(se, stopping_ok))
 			continue;
-		if ((m = ids_match(query, se->id, se->label)) == IDS_MATCH_EXACT)
+		m = ids_match(query, se->id, se->label);
+		if (m == IDS_MATCH_EXACT)
 			return se;
 		if (m != IDS_MATCH_NONE) {
 			found = se;
@@ -942,7 +943,7 @@ session_kill_request(struct ctlconn *c)
 	struct stop_waiter *w;
 
 	TAILQ_FOREACH(se, &server->sessions, entry) {
-		if (se->state != SESSION_ACTIVE && se->state != SESSION_STOPPING)
+		if (!session_targetable(se, true))
 			continue;
 		if ((w = calloc(1, sizeof(*w))) == NULL)
 			continue;

@@ -73,7 +73,8 @@ shell_env_roots(char **e, const struct passwd *pw)
 
 	if (rlen == slen + 4 && strncmp(r->run, r->state, slen) == 0 &&
 	    strcmp(r->run + slen, "/run") == 0)
-		return asprintf(&e[0], "AGENTD_DIR=%s", r->state) == -1 ? -1 : 1;
+		return asprintf(&e[0], "AGENTD_DIR=%s", r->state) == -1 ?
+		    -1 : 1;
 	if (rlen > 7 && strcmp(r->run + rlen - 7, "/agentd") == 0) {
 		if (asprintf(&e[n], "XDG_RUNTIME_DIR=%.*s", (int)(rlen - 7),
 		    r->run) == -1)

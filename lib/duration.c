@@ -66,7 +66,8 @@ duration_parse(const char *s, uint64_t *out)
 			errno = EINVAL;
 			return -1;
 		}
-		if (n > DURATION_MAX / mult || total > DURATION_MAX - n * mult) {
+		if (n > DURATION_MAX / mult ||
+		    total > DURATION_MAX - n * mult) {
 			errno = ERANGE;
 			return -1;
 		}
