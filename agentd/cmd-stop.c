@@ -69,9 +69,10 @@ cmd_stop(int argc, char **argv)
 	else
 		cJSON_AddStringToObject(req, "session", session);
 	if (asprintf(&note, "agentd stop: waiting for %s%s to end (SIGTERM "
-	    "to its agent%s, SIGHUP to linked shells, SIGKILL after %d s)",
+	    "to %s, SIGHUP to linked shells, SIGKILL after %d s)",
 	    all ? "every session" : "session ", all ? "" :
-	    escape_term_str(session), all ? "s" : "", STOP_GRACE_S) == -1)
+	    escape_term_str(session), all ? "their agents" : "its agent",
+	    STOP_GRACE_S) == -1)
 		note = NULL;
 	client_wait_note = note;
 	reply = client_call(&roots, req, CLIENT_WAIT_STOP, &cause);
