@@ -37,6 +37,8 @@ static const struct cmd_entry cmds[] = {
 	{ "verify", NULL, "[--log FILE] verify [--pubkey FILE] [FILE…]",
 	    cmd_verify },
 	{ "pubkey", NULL, "[--log FILE] pubkey [--key FILE]", cmd_pubkey },
+	{ "report", NULL, "[--log FILE] report [--since D] [--recordings DIR] "
+	    "-o FILE.html", cmd_report },
 };
 #define NCMDS	(sizeof(cmds) / sizeof(cmds[0]))
 
