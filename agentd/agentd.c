@@ -22,8 +22,10 @@ static const struct cmd_entry cmds[] = {
 	{ "serve", "serve [--foreground] [--max-ttl D] [--no-spare] [--recorder IP:PORT]...\n"
 	    "      [--on-recording-failure continue|reject|terminate]\n"
 	    "      [--recording-failure-message TEXT]\n"
-	    "      [--signing-key FILE] [--checkpoint-interval D]", cmd_serve },
-	{ "start", "start [--ttl D] [--key-ttl D] [--label L] [-s|-c|--json]",
+	    "      [--signing-key FILE] [--checkpoint-interval D]\n"
+	    "      [--approval-timeout D]", cmd_serve },
+	{ "start", "start [--ttl D] [--key-ttl D] [--label L] [--approve sign]\n"
+	    "      [-s|-c|--json]",
 	    cmd_start },
 	{ "add", "add [--session ID] [--lifetime D] KEYFILE...", cmd_add },
 	{ "shell", "shell [--session ID] [-q] [-t|-T] [-- CMD ARGS...]",
@@ -31,6 +33,9 @@ static const struct cmd_entry cmds[] = {
 	{ "stop", "stop [--session ID | --all] [-s|-c]", cmd_stop },
 	{ "kill", "kill [-s|-c]", cmd_kill },
 	{ "status", "status [--json]", cmd_status },
+	{ "approvals", "approvals [--json] [--wait]", cmd_approvals },
+	{ "approve", "approve [--for D] ID", cmd_approve },
+	{ "deny", "deny ID", cmd_deny },
 	{ "version", "version", cmd_version },
 	{ "tether", NULL, cmd_tether },
 };

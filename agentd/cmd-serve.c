@@ -129,6 +129,7 @@ cmd_serve(int argc, char **argv)
 		{ "dir", required_argument, NULL, 'D' },
 		{ "signing-key", required_argument, NULL, 'k' },
 		{ "checkpoint-interval", required_argument, NULL, 'i' },
+		{ "approval-timeout", required_argument, NULL, 'A' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -188,6 +189,10 @@ cmd_serve(int argc, char **argv)
 		case 'i':
 			parse_duration_opt("serve", "--checkpoint-interval",
 			    optarg, &opts.checkpoint_interval);
+			break;
+		case 'A':
+			parse_duration_opt("serve", "--approval-timeout",
+			    optarg, &opts.approval_timeout);
 			break;
 		case 'h':
 			usage_for("serve");

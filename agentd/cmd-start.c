@@ -89,13 +89,14 @@ cmd_start(int argc, char **argv)
 		{ "key-ttl", required_argument, NULL, 'k' },
 		{ "label", required_argument, NULL, 'l' },
 		{ "json", no_argument, NULL, 'j' },
+		{ "approve", required_argument, NULL, 'a' },
 		{ "dir", required_argument, NULL, 'D' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	enum eval_format fmt = eval_format_default();
 	const char *label = NULL, *sock, *session;
-	const char *expires;
+	const char *expires, *approve = NULL;
 	uint64_t ttl = 0, key_ttl = 0;
 	struct roots roots;
 	cJSON *req, *reply;
@@ -129,6 +130,12 @@ cmd_start(int argc, char **argv)
 		case 'j':
 			eval_format_set("start", &fmt, &fmt_set, EVAL_JSON);
 			break;
+		case 'a':
+			if (strcmp(optarg, "sign") != 0)
+				die_usage("start", "--approve: only 'sign' is "
+				    "known");
+			approve = optarg;
+			break;
 		case 'D':
 			dir_opt = optarg;
 			break;
@@ -160,6 +167,8 @@ cmd_start(int argc, char **argv)
 		cJSON_AddNumberToObject(req, "key_ttl_s", (double)key_ttl);
 	if (label != NULL)
 		cJSON_AddStringToObject(req, "label", label);
+	if (approve != NULL)
+		cJSON_AddStringToObject(req, "approve", approve);
 	if ((reply = client_call(&roots, req, CLIENT_AUTOSTART, &cause)) == NULL) {
 		fprintf(stderr, "agentd start: %s\n", cause ?
 		    escape_term_str(cause) : "failed");

@@ -863,6 +863,11 @@ session_start(struct ctlconn *c, const cJSON *req)
 		}
 		label = item->valuestring;
 	}
+	if ((item = cJSON_GetObjectItemCaseSensitive(req, "approve")) != NULL &&
+	    (!cJSON_IsString(item) || strcmp(item->valuestring, "sign") != 0)) {
+		ctl_reply_error(c, "approve: must be \"sign\"");
+		return;
+	}
 	/* Owed end events go first; while they fail, nothing new starts. */
 	if (session_flush_pending() == -1) {
 		ctl_reply_error(c, "session not started: audit log: end events of "
@@ -877,10 +882,12 @@ session_start(struct ctlconn *c, const cJSON *req)
 		strlcpy(se->label, label, sizeof(se->label));
 		se->ttl_s = ttl;
 		se->starter = c;
+		se->approve_sign = item != NULL;
 		c->refs++;
 		session_activate(se);
 	} else if ((se = session_new(ttl, key_ttl, label, &cause)) != NULL) {
 		se->starter = c;
+		se->approve_sign = item != NULL;
 		c->refs++;
 	} else {
 		ctl_reply_error(c, "%s", cause ? cause : "out of memory");
