@@ -1227,9 +1227,48 @@ lost_shell_note(struct lost_shell **v, size_t *n, size_t *cap,
 	(*n)++;
 }
 
+/* A held signature whose daemon died: approval_requested, no decision. */
+struct lost_approval {
+	char		 id[IDS_LEN + 1];
+	char		 request[32];
+};
+
+static void
+lost_approval_note(struct lost_approval **v, size_t *n, size_t *cap,
+    const cJSON *ev, const char *id, int requested)
+{
+	struct lost_approval *nv;
+	const char *req = ctlmsg_get_str(ev, "request");
+	size_t i;
+
+	if (req == NULL || strlen(req) >= sizeof(nv->request))
+		return;
+	for (i = 0; i < *n; i++) {
+		if (strcmp((*v)[i].request, req) == 0 &&
+		    strcmp((*v)[i].id, id) == 0)
+			break;
+	}
+	if (!requested) {
+		if (i < *n)
+			(*v)[i] = (*v)[--(*n)];
+		return;
+	}
+	if (*n == *cap) {
+		*cap = *cap ? *cap * 2 : 16;
+		if ((nv = reallocarray(*v, *cap, sizeof(**v))) == NULL)
+			return;
+		*v = nv;
+	}
+	strlcpy((*v)[*n].id, id, sizeof((*v)[*n].id));
+	strlcpy((*v)[*n].request, req, sizeof((*v)[*n].request));
+	(*n)++;
+}
+
 int
 session_recover(char **cause)
 {
+	struct lost_approval *held = NULL;
+	size_t nheld = 0, heldcap = 0;
 	struct auditread *rd;
 	struct auditread_line ln;
 	struct lost *lost = NULL, *l;
@@ -1259,7 +1298,8 @@ session_recover(char **cause)
 		    memmem(ln.buf, ln.len, "\"event\":\"stopped\"", 17) == NULL &&
 		    memmem(ln.buf, ln.len, "\"event\":\"crashed\"", 17) == NULL &&
 		    memmem(ln.buf, ln.len, "\"event\":\"log_rotated\"", 21) == NULL &&
-		    memmem(ln.buf, ln.len, "\"event\":\"shell_", 15) == NULL)
+		    memmem(ln.buf, ln.len, "\"event\":\"shell_", 15) == NULL &&
+		    memmem(ln.buf, ln.len, "\"event\":\"approval_", 18) == NULL)
 			continue;
 		if ((ev = cJSON_ParseWithLength(ln.buf, ln.len)) == NULL)
 			continue;
@@ -1280,6 +1320,10 @@ session_recover(char **cause)
 		    strncmp(event, "shell_", 6) == 0) {
 			lost_shell_note(&shells, &nshells, &shcap, ev, id,
 			    strcmp(event, "shell_started") == 0);
+		} else if (event != NULL && id != NULL && ids_valid(id) &&
+		    strncmp(event, "approval_", 9) == 0) {
+			lost_approval_note(&held, &nheld, &heldcap, ev, id,
+			    strcmp(event, "approval_requested") == 0);
 		} else if (event != NULL && id != NULL && ids_valid(id)) {
 			if (strcmp(event, "created") == 0) {
 				if (lost_add(&lost, &nlost, &cap, ev, id) == -1) {
@@ -1316,6 +1360,19 @@ session_recover(char **cause)
 			dur = now.tv_sec - l->created.tv_sec;
 		if (l->ttl_s > 0 && dur > (int64_t)l->ttl_s)
 			dur = (int64_t)l->ttl_s;
+		/* Its held signatures were never decided: expired. */
+		for (j = 0; j < nheld; j++) {
+			if (strcmp(held[j].id, l->id) != 0)
+				continue;
+			w = auditlog_begin(server->log, "approval_decided",
+			    l->id);
+			jsonw_str(w, "request", held[j].request);
+			jsonw_str(w, "decision", "expired");
+			jsonw_str(w, "by", "supervisor_lost");
+			jsonw_uint(w, "for_s", 0);
+			if (auditlog_commit(server->log, cause) == -1)
+				goto fail;
+		}
 		/* Its shells died with the daemon's terminals: say so first. */
 		for (j = 0; j < nshells; j++) {
 			if (strcmp(shells[j].id, l->id) != 0)
@@ -1337,6 +1394,7 @@ session_recover(char **cause)
 			goto fail;
 	}
 	free(lost);
+	free(held);
 	for (j = 0; j < nshells; j++)
 		free(shells[j].recording);
 	free(shells);
@@ -1354,6 +1412,7 @@ session_recover(char **cause)
 	return 0;
 fail:
 	free(lost);
+	free(held);
 	for (j = 0; j < nshells; j++)
 		free(shells[j].recording);
 	free(shells);
