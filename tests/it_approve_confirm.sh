@@ -71,8 +71,31 @@ grep -q "agent refused operation" "$WORK/ssh.3.err" || fail "expired login: $(ca
 has_event ".event == \"approval_decided\" and .request == \"$id\"" '.decision == "expired" and .by == "timeout"' ||
 	fail "expired event: $(jq -c 'select(.event == "approval_decided")' "$LOG")"
 
+# 4. approve --for 10m: the same key, destination and caller executable are
+# approved again without asking; another executable (a copy of ssh) asks.
+login 4
+id=$(held_id)
+"$AGENTD" approve --for 10m "$id" >/dev/null || fail "approve --for"
+wait "$LOGIN_PID" || true
+[ "$(cat "$WORK/ssh.4.rc")" = 0 ] || fail "approved login 4 failed: $(cat "$WORK/ssh.4.err")"
+has_event ".event == \"approval_decided\" and .request == \"$id\"" '.decision == "approved" and .for_s == 600' || fail "for_s"
+login 5
+wait "$LOGIN_PID" || true	# no one approves: it must not wait
+[ "$(cat "$WORK/ssh.5.rc")" = 0 ] || fail "remembered login failed: $(cat "$WORK/ssh.5.err")"
+has_event '.event == "approval_decided" and .by == "remembered"' '.decision == "approved"' ||
+	fail "no remembered decision: $(jq -c 'select(.event == "approval_decided")' "$LOG")"
+cp "$(command -v ssh)" "$WORK/ssh-copy"
+# shellcheck disable=SC2086
+("$WORK/ssh-copy" $SSH_OPTS "$(id -un)@127.0.0.1" echo copy >/dev/null 2>&1; echo $? >"$WORK/copy.rc") &
+EXTRA_PIDS="$EXTRA_PIDS $!"; copy=$!
+id=$(held_id)
+"$AGENTD" approvals --json | jq -e ".[0].caller.exe == \"$WORK/ssh-copy\"" >/dev/null || fail "other caller: $("$AGENTD" approvals --json)"
+"$AGENTD" deny "$id" >/dev/null
+wait "$copy" || true
+[ "$(cat "$WORK/copy.rc")" != 0 ] || fail "a different caller used the remembered approval"
+
 # Exactly one approval_decided per request.
-[ "$(jq -r 'select(.event == "approval_requested") | .request' "$LOG" | sort | uniq | wc -l)" -eq 3 ] || fail "3 requests"
+[ "$(jq -r 'select(.event == "approval_requested") | .request' "$LOG" | sort | uniq | wc -l)" -eq 6 ] || fail "6 requests"
 [ "$(jq -r 'select(.event == "approval_decided") | .request' "$LOG" | sort | uniq -d | wc -l)" -eq 0 ] || fail "a request decided twice"
-[ "$(count_events '.event == "approval_decided"')" -eq 3 ] || fail "3 decisions"
+[ "$(count_events '.event == "approval_decided"')" -eq 6 ] || fail "6 decisions"
 verify_chain >/dev/null
