@@ -161,6 +161,8 @@ knownhosts_parse_line(const char *line, size_t len,
 	size_t n, tlen, b64len, bloblen;
 
 	memset(e, 0, sizeof(*e));
+	if (memchr(line, '\0', len) != NULL)
+		return -1;	/* not text */
 	if (len > 0 && line[len - 1] == '\r')
 		end--;
 	if ((n = field(&p, end, &f)) == 0 || f[0] == '#')

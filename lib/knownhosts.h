@@ -23,7 +23,7 @@ struct knownhosts_entry {
  * Parses one line (without its newline; len bytes, NUL not needed). Returns
  * 1 with *e filled (e->hosts points into line), 0 for a line that names no
  * plain host key (blank, comment, @cert-authority, @revoked, any other
- * marker), -1 when it is malformed (too few fields, bad base64, a key blob
+ * marker), -1 when it is malformed (a NUL byte, too few fields, bad base64, a key blob
  * whose type differs from the keytype field).
  */
 int	knownhosts_parse_line(const char *line, size_t len,

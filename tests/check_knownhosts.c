@@ -115,6 +115,8 @@ START_TEST(test_lines)
 	ck_assert_int_eq(knownhosts_parse_line("@cert-authority *.x " KEY,
 	    strlen("@cert-authority *.x " KEY), &e), 0);
 	ck_assert_int_eq(knownhosts_parse_line("host", 4, &e), -1);
+	ck_assert_int_eq(knownhosts_parse_line("a\0b " KEY,
+	    strlen("a") + 3 + strlen(KEY) + 1, &e), -1);
 	ck_assert_int_eq(knownhosts_parse_line("host ssh-ed25519", 16, &e), -1);
 	ck_assert_int_eq(knownhosts_parse_line("host ssh-ed25519 !!!", 20, &e), -1);
 	/* The keytype field must name the blob's type. */
