@@ -25,7 +25,7 @@ static const struct cmd_entry cmds[] = {
 	    "      [--signing-key FILE] [--checkpoint-interval D]\n"
 	    "      [--approval-timeout D]", cmd_serve },
 	{ "start", "start [--ttl D] [--key-ttl D] [--label L] [--approve sign]\n"
-	    "      [-s|-c|--json]",
+	    "      [--allow-dest PATTERN]... [--deny-forwarded] [-s|-c|--json]",
 	    cmd_start },
 	{ "add", "add [--session ID] [--lifetime D] KEYFILE...", cmd_add },
 	{ "shell", "shell [--session ID] [-q] [-t|-T] [-- CMD ARGS...]",

@@ -19,17 +19,23 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include <bsd/string.h>
 #include <sodium.h>
 
 #include "auditlog.h"
+#include "knownhosts.h"
 #include "duration.h"
 #include "server.h"
 
 #define APPROVAL_ID_BYTES	6
 #define REMEMBER_MAX		1024
+#define ALLOW_DEST_MAX		64
+#define PATTERN_MAX		255	/* a host name is at most 253 */
+#define DEST_NAMES_MAX		8
+#define KNOWN_HOSTS_MAX		(4 * 1024 * 1024)	/* bytes read at most */
 
 struct approval {
 	TAILQ_ENTRY(approval)	 entry;
@@ -40,6 +46,8 @@ struct approval {
 	struct agentproto_hop	 hops[AGENTPROTO_MAX_HOPS];
 	size_t			 nhops;
 	struct procinfo_caller	 caller;
+	char			 dest_names[DEST_NAMES_MAX][PATTERN_MAX + 1];
+	size_t			 ndest_names;
 	uint64_t		 since_ns;	/* CLOCK_BOOTTIME */
 	uint64_t		 deadline_ns;
 };
@@ -159,6 +167,192 @@ remember(const struct approval *a, uint64_t for_s)
 
 static void	list_reply_waiters(void);
 
+/* --- known_hosts and the destination policy ------------------------------ */
+
+/*
+ * The session owner's ~/.ssh/known_hosts: the daemon runs as that owner;
+ * $HOME when it is set and absolute (as for the daemon's other files), else
+ * the passwd entry's home. Calls fn for each line that names a host key
+ * with fingerprint fp. Malformed lines are skipped; a missing file is
+ * empty. Read on each use (a few KiB, local): an edit counts at once.
+ */
+static void
+known_hosts_each(const char *fp,
+    void (*fn)(const struct knownhosts_entry *, void *), void *arg)
+{
+	struct knownhosts_entry e;
+	const char *home = getenv("HOME");
+	struct passwd *pw;
+	char path[PATH_MAX], *line = NULL;
+	size_t cap = 0, total = 0;
+	ssize_t n;
+	FILE *f;
+
+	if ((home == NULL || home[0] != '/') &&
+	    ((pw = getpwuid(geteuid())) == NULL || (home = pw->pw_dir) == NULL))
+		return;
+	if ((size_t)snprintf(path, sizeof(path), "%s/.ssh/known_hosts",
+	    home) >= sizeof(path) || (f = fopen(path, "re")) == NULL)
+		return;
+	while (total < KNOWN_HOSTS_MAX && (n = getline(&line, &cap, f)) > 0) {
+		total += (size_t)n;
+		if (line[n - 1] == '\n')
+			n--;
+		if (knownhosts_parse_line(line, (size_t)n, &e) == 1 &&
+		    strcmp(e.fingerprint, fp) == 0)
+			fn(&e, arg);
+	}
+	free(line);
+	fclose(f);
+}
+
+static bool
+has_glob(const char *p)
+{
+	return strpbrk(p, "*?") != NULL;
+}
+
+struct dest_check {
+	const char	*pattern;
+	bool		 ok;
+};
+
+static void
+dest_name_cb(const char *name, void *arg)
+{
+	struct dest_check *dc = arg;
+
+	if (knownhosts_glob(dc->pattern, strlen(dc->pattern), name))
+		dc->ok = true;
+}
+
+/* Does this known_hosts entry name the destination by pattern? A plain
+ * pattern is looked up (hashed entries too); a glob only against the plain
+ * names the entry lists (a hashed name cannot be globbed). */
+static void
+dest_entry_cb(const struct knownhosts_entry *e, void *arg)
+{
+	struct dest_check *dc = arg;
+
+	if (!has_glob(dc->pattern)) {
+		if (knownhosts_match(e, dc->pattern))
+			dc->ok = true;
+	} else
+		knownhosts_names(e, dest_name_cb, dc);
+}
+
+const char *
+approval_policy(struct session *se, const struct agentproto_hop *hops,
+    size_t nhops)
+{
+	struct dest_check dc;
+	size_t i;
+
+	if (se->deny_forwarded) {
+		for (i = 0; i < nhops; i++) {
+			if (hops[i].forwarding)
+				return "forwarded";
+		}
+	}
+	if (se->nallow_dest == 0)
+		return NULL;
+	if (nhops == 0)
+		return "dest";	/* no session-bind: no destination to check */
+	for (i = 0; i < se->nallow_dest; i++) {
+		dc.pattern = se->allow_dest[i];
+		dc.ok = false;
+		if (strncmp(dc.pattern, "SHA256:", 7) == 0)
+			dc.ok = strcmp(dc.pattern, hops[nhops - 1].hostkey) == 0;
+		else
+			known_hosts_each(hops[nhops - 1].hostkey, dest_entry_cb,
+			    &dc);
+		if (dc.ok)
+			return NULL;
+	}
+	return "dest";
+}
+
+static void
+dest_names_add(struct approval *a, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < a->ndest_names; i++) {
+		if (strcasecmp(a->dest_names[i], name) == 0)
+			return;
+	}
+	if (a->ndest_names < DEST_NAMES_MAX && strlen(name) <= PATTERN_MAX)
+		strlcpy(a->dest_names[a->ndest_names++], name,
+		    sizeof(a->dest_names[0]));
+}
+
+static void
+names_name_cb(const char *name, void *arg)
+{
+	dest_names_add(arg, name);
+}
+
+/* The names known_hosts gives the destination: each plain name of a line
+ * with its key; hashed lines cannot be read back, so the session's plain
+ * --allow-dest names are tried against them. */
+static void
+names_entry_cb(const struct knownhosts_entry *e, void *arg)
+{
+	struct approval *a = arg;
+	size_t i;
+
+	knownhosts_names(e, names_name_cb, a);
+	for (i = 0; i < a->se->nallow_dest; i++) {
+		if (!has_glob(a->se->allow_dest[i]) &&
+		    strncmp(a->se->allow_dest[i], "SHA256:", 7) != 0 &&
+		    knownhosts_match(e, a->se->allow_dest[i]))
+			dest_names_add(a, a->se->allow_dest[i]);
+	}
+}
+
+int
+approval_parse_opts(struct ctlconn *c, const cJSON *req, char ***allow,
+    size_t *nallow, bool *deny_forwarded)
+{
+	const cJSON *list, *it;
+	const char *p;
+	char **v;
+	size_t n = 0;
+
+	*allow = NULL;
+	*nallow = 0;
+	*deny_forwarded = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(req,
+	    "deny_forwarded"));
+	if ((list = cJSON_GetObjectItemCaseSensitive(req, "allow_dest")) == NULL)
+		return 0;
+	if (!cJSON_IsArray(list) || cJSON_GetArraySize(list) < 1 ||
+	    cJSON_GetArraySize(list) > ALLOW_DEST_MAX) {
+		ctl_reply_error(c, "allow_dest: 1 to %d patterns", ALLOW_DEST_MAX);
+		return -1;
+	}
+	if ((v = calloc((size_t)cJSON_GetArraySize(list), sizeof(*v))) == NULL) {
+		ctl_reply_error(c, "out of memory");
+		return -1;
+	}
+	cJSON_ArrayForEach(it, list) {
+		p = cJSON_IsString(it) ? it->valuestring : NULL;
+		if (p == NULL || *p == '\0' || strlen(p) > PATTERN_MAX ||
+		    strpbrk(p, " \t\r\n,") != NULL || (v[n] = strdup(p)) == NULL) {
+			ctl_reply_error(c, "allow_dest: a host name, glob or "
+			    "SHA256: fingerprint of at most %d bytes, without "
+			    "spaces or commas", PATTERN_MAX);
+			while (n > 0)
+				free(v[--n]);
+			free(v);
+			return -1;
+		}
+		n++;
+	}
+	*allow = v;
+	*nallow = n;
+	return 0;
+}
+
 int
 approval_request(struct relay *r, struct session *se,
     const struct agentproto_key *key, const struct agentproto_hop *hops,
@@ -185,6 +379,8 @@ approval_request(struct relay *r, struct session *se,
 	a->caller = *caller;
 	a->since_ns = now;
 	a->deadline_ns = now + timeout_s * NS;
+	if (nhops > 0)
+		known_hosts_each(hops[nhops - 1].hostkey, names_entry_cb, a);
 	if (log_requested(a, &cause) == -1) {
 		log_warn("session %s: approval_requested not written: %s",
 		    se->id, cause ? cause : "?");
@@ -266,6 +462,7 @@ list_fields(struct jsonw *w, void *arg)
 	const struct approval *a;
 	uint64_t now = now_boot_ns();
 	const char *dest;
+	size_t i;
 
 	(void)arg;
 	jsonw_array_begin(w, "approvals");
@@ -279,6 +476,8 @@ list_fields(struct jsonw *w, void *arg)
 		jsonw_str(w, "fingerprint", a->key.fingerprint);
 		jsonw_str(w, "dest_hostkey", *dest != '\0' ? dest : NULL);
 		jsonw_array_begin(w, "dest_names");
+		for (i = 0; i < a->ndest_names; i++)
+			jsonw_str(w, NULL, a->dest_names[i]);
 		jsonw_array_end(w);
 		keys_hops_json(w, a->hops, a->nhops);
 		keys_caller_json(w, &a->caller);

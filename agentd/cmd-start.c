@@ -90,6 +90,8 @@ cmd_start(int argc, char **argv)
 		{ "label", required_argument, NULL, 'l' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "approve", required_argument, NULL, 'a' },
+		{ "allow-dest", required_argument, NULL, 'A' },
+		{ "deny-forwarded", no_argument, NULL, 'F' },
 		{ "dir", required_argument, NULL, 'D' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -97,6 +99,8 @@ cmd_start(int argc, char **argv)
 	enum eval_format fmt = eval_format_default();
 	const char *label = NULL, *sock, *session;
 	const char *expires, *approve = NULL;
+	cJSON *allow = NULL;
+	int deny_fwd = 0;
 	uint64_t ttl = 0, key_ttl = 0;
 	struct roots roots;
 	cJSON *req, *reply;
@@ -136,6 +140,14 @@ cmd_start(int argc, char **argv)
 				    "known");
 			approve = optarg;
 			break;
+		case 'A':
+			if (allow == NULL)
+				allow = cJSON_CreateArray();
+			cJSON_AddItemToArray(allow, cJSON_CreateString(optarg));
+			break;
+		case 'F':
+			deny_fwd = 1;
+			break;
 		case 'D':
 			dir_opt = optarg;
 			break;
@@ -169,6 +181,10 @@ cmd_start(int argc, char **argv)
 		cJSON_AddStringToObject(req, "label", label);
 	if (approve != NULL)
 		cJSON_AddStringToObject(req, "approve", approve);
+	if (allow != NULL)
+		cJSON_AddItemToObject(req, "allow_dest", allow);
+	if (deny_fwd)
+		cJSON_AddTrueToObject(req, "deny_forwarded");
 	if ((reply = client_call(&roots, req, CLIENT_AUTOSTART, &cause)) == NULL) {
 		fprintf(stderr, "agentd start: %s\n", cause ?
 		    escape_term_str(cause) : "failed");

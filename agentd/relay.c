@@ -384,6 +384,9 @@ relay_request(struct relay *r, const unsigned char *frame, size_t flen)
 	case AGENTPROTO_REQ_QUERY:
 		break;
 	case AGENTPROTO_REQ_SIGN:
+		/* The destination policy first: a refusal asks nobody. */
+		if ((why = approval_policy(r->se, r->hops, r->nhops)) != NULL)
+			return relay_refuse_sign(r, &req.key, why);
 		if (approval_needed(r->se, &req.key))
 			return relay_hold(r, frame, flen, &req.key);
 		kind = PEND_SIGN;
@@ -707,8 +710,12 @@ relay_frames(struct relay *r, struct bq *q,
 	long n;
 
 	while ((n = bq_frame(q)) > 0) {
+		/* A sign waits for the binds before it to be answered: its
+		 * hops (policy, approval, key_used) are those the agent
+		 * checks it against. */
 		if (q == &r->cin && (r->pcount >= MAX_PENDING - 1 ||
-		    r->barrier || r->held != NULL))
+		    r->barrier || r->held != NULL || (r->binds_pending > 0 &&
+		    bq_data(q)[4] == AGENTPROTO_SIGN_REQUEST)))
 			return 0;	/* resumes when replies come back */
 		if (handle(r, bq_data(q), (size_t)n) == -1)
 			return -1;

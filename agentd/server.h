@@ -160,6 +160,9 @@ struct session {
 	bool			 created_logged; /* an end event is owed */
 	bool			 spare;		/* started ahead, unclaimed */
 	bool			 approve_sign;	/* --approve sign: every sign waits */
+	char			**allow_dest;	/* --allow-dest patterns, or NULL */
+	size_t			 nallow_dest;
+	bool			 deny_forwarded;	/* --deny-forwarded */
 
 	uint64_t		 ttl_s;
 	uint64_t		 key_ttl_s;
@@ -421,6 +424,14 @@ uint64_t approval_deadlines(uint64_t now);
 void	 approval_list(struct ctlconn *, const cJSON *req);
 void	 approval_decide(struct ctlconn *, const cJSON *req);
 void	 approval_cleanup(void);
+/* The session's destination policy (DESIGN §8) for a sign over hops: NULL
+ * when allowed, else why not ("dest", "forwarded"). */
+const char *approval_policy(struct session *,
+	    const struct agentproto_hop *hops, size_t nhops);
+/* Reads start's allow_dest (a malloc'ed array of malloc'ed patterns, NULL
+ * when none) and deny_forwarded; -1 after replying the error to c. */
+int	 approval_parse_opts(struct ctlconn *, const cJSON *req,
+	    char ***allow, size_t *nallow, bool *deny_forwarded);
 /* relay.c: the decision on a held signature (false: refuse it). */
 void	 relay_decided(struct relay *, bool approved);
 

@@ -177,6 +177,9 @@ session_free(struct session *se)
 		free(w);
 	}
 	free(se->keys);
+	while (se->nallow_dest > 0)
+		free(se->allow_dest[--se->nallow_dest]);
+	free(se->allow_dest);
 	free(se->abort_msg);
 	TAILQ_REMOVE(&server->sessions, se, entry);
 	server->nsessions--;
@@ -833,6 +836,9 @@ spare_want(uint64_t key_ttl)
 void
 session_start(struct ctlconn *c, const cJSON *req)
 {
+	char **allow = NULL;
+	size_t nallow = 0;
+	bool deny_fwd = false;
 	struct session *se;
 	const cJSON *item;
 	const char *label = "";
@@ -874,6 +880,8 @@ session_start(struct ctlconn *c, const cJSON *req)
 		    "earlier sessions are still waiting for space");
 		return;
 	}
+	if (approval_parse_opts(c, req, &allow, &nallow, &deny_fwd) == -1)
+		return;
 	se = server->spare;
 	if (se != NULL && se->state == SESSION_SPARE && se->key_ttl_s == key_ttl) {
 		/* Claim the spare: its agent already answers. */
@@ -883,13 +891,22 @@ session_start(struct ctlconn *c, const cJSON *req)
 		se->ttl_s = ttl;
 		se->starter = c;
 		se->approve_sign = item != NULL;
+		se->allow_dest = allow;
+		se->nallow_dest = nallow;
+		se->deny_forwarded = deny_fwd;
 		c->refs++;
 		session_activate(se);
 	} else if ((se = session_new(ttl, key_ttl, label, &cause)) != NULL) {
 		se->starter = c;
 		se->approve_sign = item != NULL;
+		se->allow_dest = allow;
+		se->nallow_dest = nallow;
+		se->deny_forwarded = deny_fwd;
 		c->refs++;
 	} else {
+		while (nallow > 0)
+			free(allow[--nallow]);
+		free(allow);
 		ctl_reply_error(c, "%s", cause ? cause : "out of memory");
 		free(cause);
 		return;
