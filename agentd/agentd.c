@@ -23,7 +23,8 @@ static const struct cmd_entry cmds[] = {
 	    "      [--on-recording-failure continue|reject|terminate]\n"
 	    "      [--recording-failure-message TEXT]\n"
 	    "      [--signing-key FILE] [--checkpoint-interval D]\n"
-	    "      [--approval-timeout D]", cmd_serve },
+	    "      [--approval-timeout D] [--approval-delegate URL]\n"
+	    "      [--approval-command CMD]", cmd_serve },
 	{ "start", "start [--ttl D] [--key-ttl D] [--label L] [--approve sign]\n"
 	    "      [--allow-dest PATTERN]... [--deny-forwarded] [-s|-c|--json]",
 	    cmd_start },

@@ -98,6 +98,8 @@ struct serve_opts {
 	const char	*signing_key;	/* --signing-key F (absolute), or NULL */
 	uint64_t	 checkpoint_interval;	/* seconds, 0: the default */
 	uint64_t	 approval_timeout;	/* seconds, 0: the default */
+	const char	*approval_delegate;	/* URL, or NULL */
+	const char	*approval_command;	/* sh -c CMD, or NULL */
 };
 #define APPROVAL_TIMEOUT_DEFAULT_S	60
 /* Runs the daemon until SIGTERM/SIGINT. readyfd (-1 if none) gets "ok\n" once

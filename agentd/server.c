@@ -921,7 +921,6 @@ server_init(const struct roots *roots, const struct serve_opts *opts,
 		    info.torn_name);
 	if (checkpoint_init(opts, info.last_event, cause) == -1)
 		return -1;
-	approval_init(opts);
 
 	if ((server->epfd = epoll_create1(EPOLL_CLOEXEC)) == -1)
 		goto sysfail;
@@ -941,6 +940,8 @@ server_init(const struct roots *roots, const struct serve_opts *opts,
 	server->timer_ev.cb = timer_cb;
 	ev_add(server->timerfd, EPOLLIN, &server->timer_ev);
 	if (recorder_init(opts, cause) == -1)
+		return -1;
+	if (approval_init(opts, cause) == -1)
 		return -1;
 	server_fd_reserve_restore();
 

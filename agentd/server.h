@@ -405,7 +405,8 @@ int	 relay_evict(struct session *se);
 
 /* approval.c: held signatures (DESIGN §8). */
 struct approval;
-void	 approval_init(const struct serve_opts *);
+/* 0, or -1 with *cause (libcurl missing for --approval-delegate). */
+int	 approval_init(const struct serve_opts *, char **cause);
 /* Whether a signature with key must wait (--approve sign, a confirm key). */
 bool	 approval_needed(struct session *, const struct agentproto_key *);
 /*
