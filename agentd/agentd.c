@@ -28,7 +28,8 @@ static const struct cmd_entry cmds[] = {
 	{ "start", "start [--ttl D] [--key-ttl D] [--label L] [--approve sign]\n"
 	    "      [--allow-dest PATTERN]... [--deny-forwarded] [-s|-c|--json]",
 	    cmd_start },
-	{ "add", "add [--session ID] [--lifetime D] KEYFILE...", cmd_add },
+	{ "add", "add [--session ID] [--lifetime D] [--confirm] KEYFILE...",
+	    cmd_add },
 	{ "shell", "shell [--session ID] [-q] [-t|-T] [-- CMD ARGS...]",
 	    cmd_shell },
 	{ "stop", "stop [--session ID | --all] [-s|-c]", cmd_stop },

@@ -22,7 +22,7 @@ SSH_ASKPASS=$WORK/askpass SSH_ASKPASS_REQUIRE=force ssh-add -X >/dev/null 2>&1 |
 ssh-add -d "$WORK/k1.pub" 2>/dev/null || fail "ssh-add -d"
 "$AGENTD" shell -T -- sh -c 'echo hello' </dev/null >/dev/null || fail "agentd shell"
 # A held signature (confirm key): approval_requested/decided, key_used caller.
-ssh-add -c "$WORK/k2" 2>/dev/null || fail "ssh-add -c"
+"$AGENTD" add --confirm "$WORK/k2" >/dev/null 2>&1 || fail "agentd add --confirm"
 ssh-keygen -Y sign -f "$WORK/k2.pub" -n file "$WORK/msg" >/dev/null 2>&1 &
 signer=$!; EXTRA_PIDS="$EXTRA_PIDS $signer"
 id=$("$AGENTD" approvals --wait --json | jq -r '.[0].id')
