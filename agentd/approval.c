@@ -1009,10 +1009,17 @@ approval_decide(struct ctlconn *c, const cJSON *req)
 void
 approval_cleanup(void)
 {
+	struct list_waiter *lw;
 	struct remembered *m;
 	struct approval *a;
 	struct cmdrun *c;
 
+	while ((lw = TAILQ_FIRST(&waiters)) != NULL) {
+		TAILQ_REMOVE(&waiters, lw, entry);
+		ctl_reply_error(lw->c, "agentd is shutting down");
+		ctl_unref(lw->c);
+		free(lw);
+	}
 	while ((a = TAILQ_FIRST(&held)) != NULL)
 		approval_cancel(a, "supervisor_shutdown");
 	while ((m = TAILQ_FIRST(&memory)) != NULL) {
