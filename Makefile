@@ -28,8 +28,8 @@ endif
 $(BUILD)/config.mk: scripts/deps.sh
 	@./scripts/deps.sh
 	@mkdir -p $(BUILD)
-	@{ echo "PKG_CFLAGS = $$(pkg-config --cflags libsodium libcjson libbsd libcurl)"; \
-	   echo "PKG_LIBS = $$(pkg-config --libs libsodium libcjson libbsd)"; \
+	@{ echo "PKG_CFLAGS = $$(pkg-config --cflags libsodium libcjson libbsd libcurl libsystemd)"; \
+	   echo "PKG_LIBS = $$(pkg-config --libs libsodium libcjson libbsd libsystemd)"; \
 	   echo "CHECK_CFLAGS = $$(pkg-config --cflags check)"; \
 	   echo "CHECK_LIBS = $$(pkg-config --libs check)"; } > $@
 

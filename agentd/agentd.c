@@ -17,7 +17,7 @@
 const char	*dir_opt;
 
 static const struct cmd_entry cmds[] = {
-	{ "serve", "serve [--foreground] [--max-ttl D] [--no-spare] [--recorder IP:PORT]...\n"
+	{ "serve", "serve [--foreground] [--journal] [--max-ttl D] [--no-spare] [--recorder IP:PORT]...\n"
 	    "      [--on-recording-failure continue|reject|terminate]\n"
 	    "      [--recording-failure-message TEXT]", cmd_serve },
 	{ "start", "start [--ttl D] [--key-ttl D] [--label L] [-s|-c|--json]",

@@ -39,6 +39,8 @@ struct auditlog {
 	off_t		 good;		/* file size after the last durable line */
 	uint64_t	 seq;		/* seq of the next event */
 	char		 prev[AUDITLOG_HASH_HEX + 1];
+	void		(*tap)(const char *, size_t, void *);
+	void		*tap_arg;
 };
 
 static void auditlog_cause(char **, const char *, ...)
@@ -601,6 +603,8 @@ auditlog_commit(struct auditlog *log, char **cause)
 	log->good += (off_t)w->len;
 	log->seq++;
 	memcpy(log->prev, hash, sizeof(log->prev));
+	if (log->tap != NULL)
+		log->tap(w->buf, w->len - 1, log->tap_arg);
 	return 0;
 }
 
@@ -678,6 +682,14 @@ undo:
 		errno = saved;
 	}
 	return -1;
+}
+
+void
+auditlog_set_tap(struct auditlog *log,
+    void (*fn)(const char *, size_t, void *), void *arg)
+{
+	log->tap = fn;
+	log->tap_arg = arg;
 }
 
 uint64_t

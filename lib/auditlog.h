@@ -93,6 +93,14 @@ int		 auditlog_reopen(struct auditlog *, int dirfd, const char *event,
 		    void (*fill)(struct jsonw *, void *), void *arg,
 		    char **cause);
 
+/*
+ * A tap: fn(line, len, arg) runs after each line is durable (auditlog_commit
+ * returned 0, including a rotation's first line), with the line's bytes
+ * without its newline; it must not call back into the log. NULL removes it.
+ */
+void		 auditlog_set_tap(struct auditlog *,
+		    void (*fn)(const char *, size_t, void *), void *arg);
+
 uint64_t	 auditlog_last_seq(const struct auditlog *);
 /* The log's fd (for fstat / locks); owned by the log. */
 int		 auditlog_fd(const struct auditlog *);
