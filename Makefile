@@ -153,6 +153,10 @@ install: $(BINS)
 	    $(DESTDIR)$(PREFIX)/libexec/agentd/agentd-tether
 	install -m 0644 docs/agentd.1 $(DESTDIR)$(PREFIX)/share/man/man1/agentd.1
 	install -m 0644 docs/auditctl.1 $(DESTDIR)$(PREFIX)/share/man/man1/auditctl.1
+	install -d -m 0755 $(DESTDIR)$(PREFIX)/lib/systemd/user
+	sed 's|@bindir@|$(PREFIX)/bin|g' contrib/systemd/agentd.service > $(BUILD)/agentd.service
+	install -m 0644 $(BUILD)/agentd.service \
+	    $(DESTDIR)$(PREFIX)/lib/systemd/user/agentd.service
 
 clean:
 	rm -rf build build-san* build-fuzz
