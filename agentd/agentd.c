@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <pwd.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -153,6 +154,9 @@ main(int argc, char **argv)
 	size_t i;
 	int argi = 1;
 
+	/* A daemon that drops us is an error to report, not a silent death
+	 * (exit 141); children that exec reset SIGPIPE to the default. */
+	signal(SIGPIPE, SIG_IGN);
 	/* --dir may stand before the verb too: agentd --dir D start. */
 	while (argi < argc && argv[argi][0] == '-') {
 		if (strcmp(argv[argi], "--dir") == 0 && argi + 1 < argc) {

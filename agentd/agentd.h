@@ -35,14 +35,29 @@ void	 die_usage(const char *verb, const char *fmt, ...)
 int	 parse_duration_opt(const char *verb, const char *opt, const char *val,
 	    uint64_t *out);
 
-/* client.c: talking to the daemon. */
-/* Connects to R/control.sock; with autostart, starts `agentd serve` first when
- * no daemon answers. Returns the fd or -1 with *cause. */
-int	 client_connect(const struct roots *, int autostart, char **cause);
+/* client.c: talking to the daemon (DESIGN §7; docs/DESIGN-NOTES.md). */
+#define CLIENT_AUTOSTART	0x1	/* start `agentd serve` when none runs */
+#define CLIENT_WAIT_STOP	0x2	/* the reply waits for sessions to end */
+#define CLIENT_TIMEOUT_S	30	/* a reply, a connect, a daemon's start-up */
+/* The client's bound on any wait for the daemon, in ms: CLIENT_TIMEOUT_S or
+ * $AGENTD_CLIENT_TIMEOUT (a duration, at most 24h). */
+int	 client_timeout_ms(void);
+/*
+ * Connects to R/control.sock; with CLIENT_AUTOSTART, starts `agentd serve`
+ * first when no daemon answers. R must pass the privdir rules and the peer
+ * must run as our uid or root. Returns the fd, or -1 with *cause (one line,
+ * naming the path and what is wrong) and errno ENOTCONN when no daemon runs
+ * (nothing was refused), EPERM when the directory or the peer is not trusted,
+ * or another error.
+ */
+int	 client_connect(const struct roots *, int flags, char **cause);
 /* Sends req (a JSON object, consumed) and returns the reply object when it has
- * "ok": true; otherwise NULL with *cause (the daemon's error text) and errno
- * ENOTCONN when no daemon could be reached, EPROTO when one answered no. */
-cJSON	*client_call(const struct roots *, cJSON *req, int autostart,
+ * "ok": true; otherwise NULL with *cause (the daemon's error text, or what
+ * went wrong) and errno as client_connect when the daemon could not be
+ * reached, EPROTO when one answered no, answered garbage, closed the
+ * connection, or gave no answer within client_timeout_ms() (plus
+ * 2 x STOP_GRACE_S with CLIENT_WAIT_STOP). */
+cJSON	*client_call(const struct roots *, cJSON *req, int flags,
 	    char **cause);
 
 /* server.c */

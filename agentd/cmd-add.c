@@ -7,6 +7,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,6 +41,7 @@ run_ssh_add(const char *socket, uint64_t lifetime, char **files, int nfiles)
 	}
 	if (pid == 0) {
 		/* The terminal stays ours: ssh-add may ask for a passphrase. */
+		signal(SIGPIPE, SIG_DFL);
 		setenv("SSH_AUTH_SOCK", socket, 1);
 		execvp(argv[0], argv);
 		fprintf(stderr, "agentd add: cannot run ssh-add: %s\n",

@@ -2,11 +2,14 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <sodium.h>
@@ -16,14 +19,21 @@
 #include "privdir.h"
 #include "recorder.h"
 
-/* Returns in the parent once the daemon listens (0) or has failed (1). */
+/*
+ * Returns in the parent once the daemon listens (0) or has failed (1). The
+ * parent waits client_timeout_ms() for the daemon's word; a daemon that
+ * stays silent longer is killed (its whole process group: it is the only
+ * member left after the first child's exit), so a failed start leaves no
+ * daemon behind.
+ */
 static int
 daemonize(int *readyfd)
 {
+	struct pollfd pfd1;
 	char buf[1024];
 	ssize_t n;
 	size_t have = 0;
-	int pfd[2], null;
+	int pfd[2], null, r, ms;
 	pid_t pid;
 
 	if (pipe2(pfd, O_CLOEXEC) == -1 || (pid = fork()) == -1) {
@@ -32,11 +42,25 @@ daemonize(int *readyfd)
 	}
 	if (pid > 0) {
 		close(pfd[1]);
-		while (have < sizeof(buf) - 1 &&
-		    (n = read(pfd[0], buf + have, sizeof(buf) - 1 - have)) != 0) {
+		ms = client_timeout_ms();
+		pfd1.fd = pfd[0];
+		pfd1.events = POLLIN;
+		while (have < sizeof(buf) - 1) {
+			/* The daemon writes its one line, then closes. */
+			if ((r = poll(&pfd1, 1, ms)) == -1 && errno == EINTR)
+				continue;
+			if (r == 0) {
+				(void)kill(-pid, SIGKILL);
+				(void)waitpid(pid, NULL, 0);
+				fprintf(stderr, "agentd serve: the daemon did not "
+				    "become ready within %d s (stopped it)\n",
+				    ms / 1000);
+				exit(1);
+			}
+			n = read(pfd[0], buf + have, sizeof(buf) - 1 - have);
 			if (n == -1 && errno == EINTR)
 				continue;
-			if (n == -1)
+			if (n <= 0)
 				break;
 			have += (size_t)n;
 		}
@@ -65,25 +89,31 @@ daemonize(int *readyfd)
 	return 0;
 }
 
-/* Background daemons keep their warnings in S/agentd.log (0600). */
-static void
-redirect_stderr(const struct roots *r)
+/*
+ * Background daemons keep their warnings in S/agentd.log: a regular file of
+ * ours, not writable by group or others, opened without following a symlink
+ * or blocking on a FIFO (privdir_append_file). Anything else is refused with
+ * one line, like audit.jsonl, and the daemon does not start.
+ */
+static int
+redirect_stderr(const struct roots *r, char **cause)
 {
-	int dirfd, fd = -1;
+	char shown[PATH_MAX + 16];
+	int dirfd, fd;
 
 	/* Only inside a verified state root: an unsafe one stays untouched
 	 * (server_init then refuses it and says why on the ready pipe). */
 	if ((dirfd = privdir_path(r->state, PRIVDIR_CREATE, NULL)) != -1) {
-		fd = openat(dirfd, "agentd.log", O_WRONLY | O_APPEND | O_CREAT |
-		    O_NOFOLLOW | O_CLOEXEC, 0600);
+		snprintf(shown, sizeof(shown), "%s/agentd.log", r->state);
+		fd = privdir_append_file(dirfd, "agentd.log", shown, cause);
 		close(dirfd);
-	}
-	if (fd == -1)
-		fd = open("/dev/null", O_WRONLY | O_CLOEXEC);
-	if (fd != -1) {
-		dup2(fd, STDERR_FILENO);
-		close(fd);
-	}
+		if (fd == -1)
+			return -1;
+	} else if ((fd = open("/dev/null", O_WRONLY | O_CLOEXEC)) == -1)
+		return 0;
+	dup2(fd, STDERR_FILENO);
+	close(fd);
+	return 0;
 }
 
 int
@@ -175,7 +205,11 @@ cmd_serve(int argc, char **argv)
 	(void)prctl(PR_SET_NAME, "agentd");
 	if (!opts.foreground) {
 		daemonize(&readyfd);
-		redirect_stderr(&roots);
+		if (redirect_stderr(&roots, &cause) == -1) {
+			dprintf(readyfd, "%s\n", cause ? cause : "out of memory");
+			free(cause);
+			return 1;
+		}
 	}
 	return server_run(&roots, &opts, readyfd);
 }

@@ -1,4 +1,5 @@
 /* agentd start: a new session; prints its environment for eval. */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,18 +11,42 @@
 
 enum start_format { FMT_SH, FMT_CSH, FMT_JSON };
 
-/* Single-quotes s for sh and csh ('\'' closes, escapes, reopens). */
+/*
+ * Every value printed for eval is quoted for the shell it targets, whatever
+ * bytes it holds (DESIGN §7): the daemon is checked before we talk to it, and
+ * this is the second line of defence.
+ *
+ * sh: inside single quotes nothing is special, newlines included; a quote is
+ * written '\''.
+ * csh: the same, except that history substitution (!) works even inside
+ * single quotes, so it is written '\!' (outside them); and csh's backquote
+ * substitution turns newlines into blanks, so a value with a control
+ * character is refused rather than printed changed.
+ */
 static void
-print_quoted(const char *s)
+print_quoted(enum start_format fmt, const char *s)
 {
 	putchar('\'');
 	for (; *s != '\0'; s++) {
 		if (*s == '\'')
 			fputs("'\\''", stdout);
+		else if (*s == '!' && fmt == FMT_CSH)
+			fputs("'\\!'", stdout);
 		else
 			putchar(*s);
 	}
 	putchar('\'');
+}
+
+/* A value csh cannot carry unchanged through eval `...`. */
+static int
+csh_unsafe(const char *s)
+{
+	for (; *s != '\0'; s++) {
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			return 1;
+	}
+	return 0;
 }
 
 static void
@@ -29,13 +54,31 @@ print_env(enum start_format fmt, const char *name, const char *value)
 {
 	if (fmt == FMT_CSH) {
 		printf("setenv %s ", name);
-		print_quoted(value);
+		print_quoted(fmt, value);
 		printf(";\n");
 	} else {
 		printf("%s=", name);
-		print_quoted(value);
+		print_quoted(fmt, value);
 		printf("; export %s;\n", name);
 	}
+}
+
+/* Stops a session whose values we could not print: no one could use it. */
+static int
+start_undo(const struct roots *r, const char *session)
+{
+	cJSON *req, *reply;
+	char *cause = NULL;
+
+	req = cJSON_CreateObject();
+	cJSON_AddStringToObject(req, "cmd", "stop");
+	cJSON_AddStringToObject(req, "session", session);
+	reply = client_call(r, req, CLIENT_WAIT_STOP, &cause);
+	free(cause);
+	if (reply == NULL)
+		return -1;
+	cJSON_Delete(reply);
+	return 0;
 }
 
 int
@@ -51,7 +94,8 @@ cmd_start(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	enum start_format fmt = FMT_SH;
-	const char *shell = getenv("SHELL"), *label = NULL;
+	const char *shell = getenv("SHELL"), *label = NULL, *sock, *session;
+	const char *expires;
 	uint64_t ttl = 0, key_ttl = 0;
 	struct roots roots;
 	cJSON *req, *reply;
@@ -102,6 +146,13 @@ cmd_start(int argc, char **argv)
 		fprintf(stderr, "agentd start: %s\n", escape_term_str(cause));
 		return 1;
 	}
+	/* The socket lies in R: refuse before a session exists for nothing. */
+	if (fmt == FMT_CSH && csh_unsafe(roots.run)) {
+		fprintf(stderr, "agentd start: %s: holds a control character "
+		    "that csh cannot take: use -s or --json\n",
+		    escape_term_str(roots.run));
+		return 1;
+	}
 	req = cJSON_CreateObject();
 	cJSON_AddStringToObject(req, "cmd", "start");
 	if (ttl != 0)
@@ -110,25 +161,50 @@ cmd_start(int argc, char **argv)
 		cJSON_AddNumberToObject(req, "key_ttl_s", (double)key_ttl);
 	if (label != NULL)
 		cJSON_AddStringToObject(req, "label", label);
-	if ((reply = client_call(&roots, req, 1, &cause)) == NULL) {
+	if ((reply = client_call(&roots, req, CLIENT_AUTOSTART, &cause)) == NULL) {
 		fprintf(stderr, "agentd start: %s\n", cause ?
 		    escape_term_str(cause) : "failed");
 		free(cause);
 		return 1;
 	}
 	cJSON_DeleteItemFromObjectCaseSensitive(reply, "ok");
+	sock = ctlmsg_get_str(reply, "socket");
+	session = ctlmsg_get_str(reply, "session");
+	expires = ctlmsg_get_str(reply, "expires_at");
+	if (sock == NULL || session == NULL || expires == NULL) {
+		fprintf(stderr, "agentd start: %s/control.sock: malformed reply "
+		    "from the daemon (no socket, session or expires_at)\n",
+		    roots.run);
+		cJSON_Delete(reply);
+		return 1;
+	}
+	if (fmt == FMT_CSH && (csh_unsafe(sock) || csh_unsafe(session) ||
+	    csh_unsafe(expires))) {
+		fprintf(stderr, "agentd start: the reply holds a control "
+		    "character that csh cannot take (use -s or --json); %s\n",
+		    start_undo(&roots, session) == 0 ? "the session was stopped" :
+		    "the session could not be stopped");
+		cJSON_Delete(reply);
+		return 1;
+	}
 	if (fmt == FMT_JSON) {
 		if ((text = cJSON_PrintUnformatted(reply)) != NULL)
 			printf("%s\n", text);
 		free(text);
 	} else {
-		print_env(fmt, "SSH_AUTH_SOCK", ctlmsg_get_str(reply, "socket"));
-		print_env(fmt, "AGENTD_SESSION",
-		    ctlmsg_get_str(reply, "session"));
-		printf("echo agentd session %s expires at %s;\n",
-		    ctlmsg_get_str(reply, "session"),
-		    ctlmsg_get_str(reply, "expires_at"));
+		print_env(fmt, "SSH_AUTH_SOCK", sock);
+		print_env(fmt, "AGENTD_SESSION", session);
+		fputs("echo agentd session ", stdout);
+		print_quoted(fmt, session);
+		fputs(" expires at ", stdout);
+		print_quoted(fmt, expires);
+		fputs(";\n", stdout);
 	}
 	cJSON_Delete(reply);
-	return fflush(stdout) == 0 ? 0 : 1;
+	if (fflush(stdout) == EOF || ferror(stdout)) {
+		fprintf(stderr, "agentd start: standard output: %s\n",
+		    strerror(errno));
+		return 1;
+	}
+	return 0;
 }

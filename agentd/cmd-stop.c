@@ -61,7 +61,7 @@ cmd_stop(int argc, char **argv)
 		cJSON_AddTrueToObject(req, "all");
 	else
 		cJSON_AddStringToObject(req, "session", session);
-	if ((reply = client_call(&roots, req, 0, &cause)) == NULL) {
+	if ((reply = client_call(&roots, req, CLIENT_WAIT_STOP, &cause)) == NULL) {
 		fprintf(stderr, "agentd stop: %s\n", cause ?
 		    escape_term_str(cause) : "failed");
 		free(cause);

@@ -438,6 +438,67 @@ fail:
 	return -1;
 }
 
+int
+privdir_append_file(int dirfd, const char *name, const char *shown,
+    char **cause)
+{
+	struct stat	st;
+	int		fd, error, fl;
+
+	if (!privdir_name_ok(name))
+		return privdir_fail(cause, EINVAL,
+		    "%s: not a single path component", shown);
+	/* O_NOCTTY: a daemon after setsid() would take a planted tty. */
+	fd = openat(dirfd, name, O_WRONLY|O_APPEND|O_CREAT|O_NOFOLLOW|
+	    O_NONBLOCK|O_NOCTTY|O_CLOEXEC, 0600);
+	if (fd == -1) {
+		/* ELOOP (symlink), EISDIR, ENXIO (a FIFO nobody reads), ...:
+		 * say what is there rather than the open's errno. */
+		error = errno;
+		if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0) {
+			if (S_ISLNK(st.st_mode))
+				return privdir_fail(cause, ELOOP, "%s: is a "
+				    "symbolic link (refusing to follow it)",
+				    shown);
+			if (!S_ISREG(st.st_mode))
+				return privdir_fail(cause, EINVAL, "%s: is a %s, "
+				    "not a regular file", shown,
+				    privdir_type(st.st_mode));
+		}
+		return privdir_fail(cause, error, "%s: %s", shown,
+		    strerror(error));
+	}
+	if (fstat(fd, &st) == -1) {
+		error = errno;
+		close(fd);
+		return privdir_fail(cause, error, "%s: fstat: %s", shown,
+		    strerror(error));
+	}
+	if (!S_ISREG(st.st_mode)) {
+		close(fd);
+		return privdir_fail(cause, EINVAL, "%s: is a %s, not a regular "
+		    "file", shown, privdir_type(st.st_mode));
+	}
+	if (st.st_uid != geteuid()) {
+		close(fd);
+		return privdir_fail(cause, EPERM, "%s: owned by uid %lu, not %lu",
+		    shown, (unsigned long)st.st_uid, (unsigned long)geteuid());
+	}
+	if ((st.st_mode & (S_IWGRP|S_IWOTH)) != 0) {
+		close(fd);
+		return privdir_fail(cause, EPERM, "%s: mode %04o, writable by "
+		    "group or others", shown, (unsigned)(st.st_mode & 07777));
+	}
+	if ((fl = fcntl(fd, F_GETFL)) == -1 ||
+	    fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) == -1) {
+		error = errno;
+		close(fd);
+		return privdir_fail(cause, error, "%s: fcntl: %s", shown,
+		    strerror(error));
+	}
+	return fd;
+}
+
 /* The path of dirfd/name for messages only; never used to open anything. */
 static void
 privdir_fdpath(int dirfd, const char *name, char *buf, size_t len)

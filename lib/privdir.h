@@ -59,6 +59,22 @@ int	privdir_listen(int dirfd, const char *name, const char *shown,
 	    int replace, char **cause);
 
 /*
+ * Opens (creating it 0600 when missing) the regular file `name` inside the
+ * verified directory fd `dirfd` for appending: O_WRONLY|O_APPEND|O_CREAT|
+ * O_NOFOLLOW|O_NOCTTY|O_CLOEXEC, and O_NONBLOCK for the open itself so that a FIFO
+ * planted there can never block us (cleared again on success). The opened fd
+ * must be a regular file owned by the effective uid and not writable by group
+ * or others. `shown` is the file's full path used in messages.
+ *
+ * Refusals (errno): a symlink (ELOOP), a directory, FIFO, socket or device
+ * (EINVAL, the message naming the type), owned by another uid or writable by
+ * group or others (EPERM), `name` not a single path component (EINVAL).
+ * Returns the fd, or -1.
+ */
+int	privdir_append_file(int dirfd, const char *name, const char *shown,
+	    char **cause);
+
+/*
  * Removes the directory `name` below `dirfd` and everything inside it, never
  * following a symlink (symlinks are unlinked, not followed). Meant for session
  * directories, which hold at most two levels: a tree of more than four

@@ -706,6 +706,100 @@ START_TEST(test_remove_refuses_non_dir)
 }
 END_TEST
 
+START_TEST(test_append_create_and_reuse)
+{
+	int	fd;
+
+	fd = privdir_append_file(basefd, "log", at("log"), &cause);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_ptr_null(cause);
+	ck_assert_uint_eq(mode_of(at("log")) & 07777, 0600);
+	ck_assert(S_ISREG(mode_of(at("log"))));
+	/* Blocking again, appending. */
+	ck_assert_int_eq(fcntl(fd, F_GETFL) & (O_NONBLOCK|O_APPEND|O_ACCMODE),
+	    O_APPEND|O_WRONLY);
+	ck_assert_int_eq(write(fd, "a", 1), 1);
+	close(fd);
+	/* An existing file of ours, even group-readable, is taken. */
+	ck_assert_int_eq(chmod(at("log"), 0640), 0);
+	fd = privdir_append_file(basefd, "log", at("log"), &cause);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(write(fd, "b", 1), 1);
+	close(fd);
+}
+END_TEST
+
+/* A FIFO, with or without a reader, is refused at once (never waited on). */
+START_TEST(test_append_fifo)
+{
+	int	rfd;
+
+	ck_assert_int_eq(mkfifo(at("log"), 0600), 0);
+	ck_assert_int_eq(privdir_append_file(basefd, "log", at("log"), &cause),
+	    -1);
+	ck_assert_int_eq(errno, EINVAL);
+	assert_cause(at("log"));
+	assert_cause("is a fifo, not a regular file");
+	reset_cause();
+	rfd = open(at("log"), O_RDONLY|O_NONBLOCK);
+	ck_assert_int_ge(rfd, 0);
+	ck_assert_int_eq(privdir_append_file(basefd, "log", at("log"), &cause),
+	    -1);
+	ck_assert_int_eq(errno, EINVAL);
+	assert_cause("is a fifo, not a regular file");
+	close(rfd);
+}
+END_TEST
+
+START_TEST(test_append_refusals)
+{
+	ck_assert_int_eq(symlink("target", at("link")), 0);
+	ck_assert_int_eq(privdir_append_file(basefd, "link", at("link"),
+	    &cause), -1);
+	ck_assert_int_eq(errno, ELOOP);
+	assert_cause("is a symbolic link");
+	ck_assert_int_eq(access(at("target"), F_OK), -1);	/* not created */
+	reset_cause();
+
+	make_dir("dir", 0700);
+	ck_assert_int_eq(privdir_append_file(basefd, "dir", at("dir"), &cause),
+	    -1);
+	ck_assert_int_eq(errno, EINVAL);
+	assert_cause("is a directory, not a regular file");
+	reset_cause();
+
+	ck_assert_int_eq(close(open(at("gw"), O_WRONLY|O_CREAT, 0600)), 0);
+	ck_assert_int_eq(chmod(at("gw"), 0620), 0);
+	ck_assert_int_eq(privdir_append_file(basefd, "gw", at("gw"), &cause),
+	    -1);
+	ck_assert_int_eq(errno, EPERM);
+	assert_cause("mode 0620, writable by group or others");
+	reset_cause();
+	ck_assert_int_eq(chmod(at("gw"), 0602), 0);
+	ck_assert_int_eq(privdir_append_file(basefd, "gw", at("gw"), &cause),
+	    -1);
+	ck_assert_int_eq(errno, EPERM);
+	reset_cause();
+
+	ck_assert_int_eq(privdir_append_file(basefd, "a/b", at("a/b"), &cause),
+	    -1);
+	ck_assert_int_eq(errno, EINVAL);
+}
+END_TEST
+
+START_TEST(test_append_wrong_owner)
+{
+	if (skip_unless_root("test_append_wrong_owner"))
+		return;
+	ck_assert_int_eq(close(open(at("log"), O_WRONLY|O_CREAT, 0600)), 0);
+	ck_assert_int_eq(chown(at("log"), NOBODY, NOBODY), 0);
+	ck_assert_int_eq(privdir_append_file(basefd, "log", at("log"), &cause),
+	    -1);
+	ck_assert_int_eq(errno, EPERM);
+	assert_cause("owned by uid 65534");
+}
+END_TEST
+
 static Suite *
 privdir_suite(void)
 {
@@ -756,6 +850,14 @@ privdir_suite(void)
 	tcase_add_test(tc, test_remove_tree);
 	tcase_add_test(tc, test_remove_too_deep);
 	tcase_add_test(tc, test_remove_refuses_non_dir);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("append_file");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_append_create_and_reuse);
+	tcase_add_test(tc, test_append_fifo);
+	tcase_add_test(tc, test_append_refusals);
+	tcase_add_test(tc, test_append_wrong_owner);
 	suite_add_tcase(s, tc);
 
 	return s;
