@@ -229,10 +229,15 @@ journal_line(const char *line, size_t len, void *arg)
 		journal_dropped = 0;
 	}
 	if (journal_hand_over(line, len) == -1 && journal_fd != -1) {
-		if (journal_dropped++ == 0)
+		if (errno == EMSGSIZE)
+			log_warn("journal: a line of %zu bytes is longer than "
+			    "the forwarder's socket takes; not sent to the "
+			    "journal", len);
+		else if (journal_dropped == 0)
 			log_warn("journal: not keeping up (%s); dropping lines "
 			    "for the journal, audit.jsonl keeps them",
 			    strerror(errno));
+		journal_dropped++;
 		journal_dropped_total++;
 	}
 }
