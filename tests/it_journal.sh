@@ -104,3 +104,50 @@ stop_daemon
 	fail "warned without a journal: $(cat "$AGENTD_DIR/agentd.log")"
 verify_chain
 note "no journal socket: 3 sessions, no warning"
+
+# 4. A journal that hangs for long, then recovers: once more than the
+# forwarder's queue (SO_SNDBUF 1 MiB, doubled by the kernel) waits, lines
+# are dropped for the journal and counted; when it reads again the count
+# arrives as an entry with AGENTD_DROPPED ahead of the next line. Shells
+# whose command lines are 50 kB make big audit lines quickly.
+mv "$LOG" "$WORK/audit-3.jsonl"
+: > "$WORK/journal4.out"
+sink held "$WORK/journal4.out"
+"$AGENTD" serve --journal --no-spare || fail "serve --journal (held journal)"
+id=$(start_ok held)
+big=$(head -c 50000 /dev/zero | tr '\0' x)
+n=0
+until grep -q "journal: not keeping up" "$AGENTD_DIR/agentd.log" 2>/dev/null; do
+	n=$((n + 1)); [ $n -le 120 ] || fail "no line dropped after $n shells of 50 kB"
+	timeout 10 "$AGENTD" shell --session "$id" -- true "$big" </dev/null ||
+		fail "shell $n did not run while the journal hangs"
+done
+kill -USR1 "$SINK"
+timeout 10 "$AGENTD" shell --session "$id" -- true </dev/null || fail "shell after recovery"
+stop_daemon
+total=$(wc -l < "$LOG")
+i=0; until python3 - "$LOG" "$WORK/journal4.out" <<'PY'
+import json, sys
+lines = open(sys.argv[1], "rb").read().decode().splitlines()
+entries = [json.loads(l) for l in open(sys.argv[2])]
+got = [e["MESSAGE"][0] for e in entries if "AGENTD_DROPPED" not in e]
+notes = [e for e in entries if "AGENTD_DROPPED" in e]
+if len(notes) != 1 or int(notes[0]["AGENTD_DROPPED"][0]) + len(got) != len(lines):
+    sys.exit(1)
+# What arrived is in order; after the note, every line up to the last.
+pos = [lines.index(m) for m in got]
+assert pos == sorted(pos), "out of order"
+k = entries.index(notes[0])
+tail = [e["MESSAGE"][0] for e in entries[k + 1:]]
+assert tail == lines[len(lines) - len(tail):], "lines after the note are not the log's tail"
+assert notes[0]["PRIORITY"] == ["4"], notes[0]
+print("  held journal: %d of %d lines reached it, %s dropped and reported" %
+      (len(got), len(lines), notes[0]["AGENTD_DROPPED"][0]))
+PY
+do
+	i=$((i + 1)); [ $i -le 100 ] || fail "journal entries do not add up: $(grep -c . "$WORK/journal4.out") entries for $total lines; $(grep AGENTD_DROPPED "$WORK/journal4.out" | head -c 300)"
+	sleep 0.05
+done
+grep -q "audit lines were not sent to the journal" "$AGENTD_DIR/agentd.log" ||
+	fail "no warning with the count"
+verify_chain

@@ -10,10 +10,13 @@ dgram_sink.py notify PATH OUT    writes each datagram to OUT as one JSON
     string per line; on READY=1 it also records whether the control socket
     named by $AGENTD_CONTROL accepts a connection at that moment.
 dgram_sink.py stuck PATH         binds and never reads (a hung journald).
+dgram_sink.py held PATH OUT      binds, reads nothing until SIGUSR1, then
+    works as in journal mode (a journald that hangs and recovers).
 """
 import array
 import json
 import os
+import signal
 import socket
 import struct
 import sys
@@ -48,6 +51,10 @@ def main():
     if mode == "stuck":
         while True:
             time.sleep(3600)
+    if mode == "held":
+        signal.signal(signal.SIGUSR1, lambda *_: None)
+        signal.pause()
+        mode = "journal"
     out = open(sys.argv[3], "a", buffering=1)
     while True:
         fds = array.array("i")
