@@ -8,7 +8,7 @@
  * hands it each line on a non-blocking SOCK_SEQPACKET pair. When that pair
  * is full (a stuck journal) lines are dropped and counted, never waited
  * for; the count reaches the journal as its own entry once it moves again.
- * See docs/DESIGN-NOTES.md, "Journal and sd_notify". */
+ * See docs/DESIGN-NOTES.md, "Journal, sd_notify and shipping". */
 #ifndef AGENTD_JOURNAL_H
 #define AGENTD_JOURNAL_H
 
