@@ -77,5 +77,6 @@ int	 cmd_list(int, char **);
 int	 cmd_show(int, char **);
 int	 cmd_ttl_evidence(int, char **);
 int	 cmd_verify(int, char **);
+int	 cmd_report(int, char **);
 
 #endif
