@@ -230,6 +230,7 @@ server_rearm_timer(void)
 		next = session_deadlines(now_boot_ns());
 		next = earliest(next, ctl_next_deadline());
 		next = earliest(next, relay_next_deadline());
+		next = earliest(next, checkpoint_deadline());
 		if (server->accept_paused)
 			next = earliest(next, server->accept_retry_ns);
 	} while (rearm_again);
@@ -704,6 +705,8 @@ rotate_log(void)
 	char *cause = NULL;
 	int r;
 
+	if (auditlog_moved(server->log, server->statedirfd))
+		checkpoint_now("rotation");	/* the old file ends signed */
 	r = auditlog_reopen(server->log, server->statedirfd, "log_rotated",
 	    session_rotated_fields, NULL, &cause);
 	if (r == 1)
@@ -749,6 +752,7 @@ timer_cb(struct evh *h, uint32_t events)
 	now = now_boot_ns();
 	ctl_expire(now);
 	relay_expire(now);
+	checkpoint_expire(now);
 	if (server->accept_paused && server->accept_retry_ns <= now)
 		accept_resume();
 	server_rearm_timer();
@@ -894,6 +898,16 @@ server_init(const struct roots *roots, const struct serve_opts *opts,
 	if (gethostname(server->host, sizeof(server->host)) == -1)
 		strlcpy(server->host, "localhost", sizeof(server->host));
 
+	/* The longest socket path a session needs: refused here, so that a
+	 * daemon that could start no session does not start at all. */
+	if (strlen(roots->run) + sizeof("/sessions/") - 1 + IDS_LEN +
+	    sizeof("/upstream/agent.sock") - 1 >= SUN_PATH_MAX) {
+		if (asprintf(cause, "%s: runtime directory path too long for "
+		    "a unix socket (%d bytes max)", escape_term_str(roots->run),
+		    SUN_PATH_MAX - 1) == -1)
+			*cause = NULL;
+		return -1;
+	}
 	if ((server->statedirfd = privdir_path(roots->state, PRIVDIR_CREATE,
 	    cause)) == -1)
 		return -1;
@@ -915,6 +929,8 @@ server_init(const struct roots *roots, const struct serve_opts *opts,
 		log_warn("%s/audit.jsonl: a torn last line (%lld bytes) was "
 		    "moved to %s", roots->state, (long long)info.torn_bytes,
 		    info.torn_name);
+	if (checkpoint_init(opts, info.last_event, cause) == -1)
+		return -1;
 
 	if ((server->epfd = epoll_create1(EPOLL_CLOEXEC)) == -1)
 		goto sysfail;
@@ -957,6 +973,7 @@ static void
 server_finish(void)
 {
 	recorder_cleanup();
+	checkpoint_cleanup();
 	if (server->ctlfd != -1)
 		(void)unlinkat(server->rundirfd, "control.sock", 0);
 	if (server->log != NULL)
@@ -1014,6 +1031,8 @@ server_run(const struct roots *roots, const struct serve_opts *opts,
 		}
 		ev_free_graveyard();
 	}
+	if (server->shutting_down)
+		checkpoint_now("shutdown");
 	server_finish();
 	if (server->killer != NULL)
 		session_kill_reply(server->killer);	/* all is logged */

@@ -34,7 +34,9 @@ static const struct cmd_entry cmds[] = {
 	{ "ttl-evidence", NULL, "[--log FILE] ttl-evidence [--since D] "
 	    "[--json | --markdown] [--min-days N] [--min-sessions N]",
 	    cmd_ttl_evidence },
-	{ "verify", NULL, "[--log FILE] verify [FILE…]", cmd_verify },
+	{ "verify", NULL, "[--log FILE] verify [--pubkey FILE] [FILE…]",
+	    cmd_verify },
+	{ "pubkey", NULL, "[--log FILE] pubkey [--key FILE]", cmd_pubkey },
 	{ "report", NULL, "[--log FILE] report [--since D] [--recordings DIR] "
 	    "-o FILE.html", cmd_report },
 };

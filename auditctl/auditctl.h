@@ -77,6 +77,7 @@ int	 cmd_list(int, char **);
 int	 cmd_show(int, char **);
 int	 cmd_ttl_evidence(int, char **);
 int	 cmd_verify(int, char **);
+int	 cmd_pubkey(int, char **);
 int	 cmd_report(int, char **);
 
 #endif

@@ -12,6 +12,7 @@
 #include "auditevent.h"
 #include "auditlog.h"
 #include "auditread.h"
+#include "checkpoint.h"
 #include "duration.h"
 #include "escape.h"
 
@@ -53,6 +54,7 @@ struct verify_state {
 	const char	*path;		/* the file being read */
 	uint64_t	 lineno;
 	struct auditfold *fold;		/* ended sessions: duration_s vs ts */
+	struct checkpoint_check ck;	/* signatures (lib/checkpoint) */
 };
 
 static void
@@ -146,6 +148,8 @@ verify_file(const char *path, struct verify_state *vs)
 		}
 		/* Hash first: parsing decodes strings in place. */
 		auditlog_hash_line(l.buf, l.len, hash);
+		if (checkpoint_check_raw(&vs->ck, l.buf, l.len) == -1)
+			die("verify", "out of memory");
 		if (auditevent_parse(l.buf, l.len, &ev, &why) == -1) {
 			bad = verify_problem(path, l.lineno, "malformed: %s", why);
 			break;
@@ -193,6 +197,9 @@ verify_file(const char *path, struct verify_state *vs)
 			bad = verify_problem(path, l.lineno, "ts '%.*s' is not in "
 			    "the writer's form YYYY-MM-DDTHH:MM:SS.uuuuuuZ",
 			    (int)ev.ts.len, ev.ts.p);
+		else if (checkpoint_check_line(&vs->ck, ev.event.len == 10 &&
+		    memcmp(ev.event.p, "checkpoint", 10) == 0, &why) == -1)
+			bad = verify_problem(path, l.lineno, "%s", why);
 		if (bad)
 			break;
 		vs->seq = ev.seq;
@@ -219,21 +226,93 @@ verify_file(const char *path, struct verify_state *vs)
 	return bad;
 }
 
+/* --pubkey FILE: the text auditctl pubkey printed. */
+static void
+verify_load_pubkey(const char *file, struct checkpoint_pub *pub)
+{
+	char buf[CHECKPOINT_PUB_TEXT + 64];
+	const char *why;
+	ssize_t n;
+	size_t have = 0;
+	int fd;
+
+	fd = log_open("verify", file);
+	while (have < sizeof(buf) && (n = read(fd, buf + have,
+	    sizeof(buf) - have)) != 0) {
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1)
+			die("verify", "%s: %s", file, strerror(errno));
+		have += (size_t)n;
+	}
+	if (fd != STDIN_FILENO)
+		close(fd);
+	if (checkpoint_pub_parse(buf, have, pub, &why) == -1)
+		die("verify", "%s: %s", file, why);
+}
+
+/* After the chain: what the signatures cover (DESIGN §11). */
+static void
+verify_signatures(struct verify_state *vs, const struct checkpoint_pub *pub)
+{
+	const struct checkpoint_check *ck = &vs->ck;
+
+	if (pub == NULL) {
+		printf("signatures not checked: %" PRIu64 " checkpoint%s",
+		    ck->checkpoints, ck->checkpoints == 1 ? "" : "s");
+		if (ck->checkpoints > 0)
+			printf(", last by key %s", ck->key_id);
+		/* Worth a look even unchecked: a replaced key file shows. */
+		if (ck->key_changes > 0)
+			printf(", the key changed %" PRIu64 " time%s (last at "
+			    "seq %" PRIu64 ")", ck->key_changes,
+			    ck->key_changes == 1 ? "" : "s", ck->key_change_seq);
+		printf(" (give --pubkey FILE to check them)\n");
+		return;
+	}
+	printf("signatures: %" PRIu64 " checkpoint%s valid (key %s, host ",
+	    ck->checkpoints, ck->checkpoints == 1 ? "" : "s", pub->key_id);
+	put_safe(stdout, ck->host, strlen(ck->host));
+	printf("), signed through seq %" PRIu64 "\n", ck->last_seq);
+	if (ck->tail > 0)
+		printf("unsigned tail: %" PRIu64 " line%s after the last "
+		    "checkpoint (seq %" PRIu64 "..%" PRIu64 "): no signature "
+		    "covers %s yet\n", ck->tail, ck->tail == 1 ? "" : "s",
+		    vs->seq - ck->tail + 1, vs->seq, ck->tail == 1 ? "it" :
+		    "them");
+	else
+		printf("no unsigned tail: the log ends with a checkpoint\n");
+}
+
+static int
+verify_done(struct verify_state *vs, int rc)
+{
+	auditfold_free(vs->fold);
+	checkpoint_check_free(&vs->ck);
+	return rc;
+}
+
 int
 cmd_verify(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "log", required_argument, NULL, 'L' },
+		{ "pubkey", required_argument, NULL, 'k' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct verify_state vs;
+	struct checkpoint_pub pub;
+	const char *pubkey = NULL, *why;
 	int ch, i;
 
 	while ((ch = getopt_long(argc, argv, "+h", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'L':
 			log_opt = optarg;
+			break;
+		case 'k':
+			pubkey = optarg;
 			break;
 		case 'h':
 			usage_for("verify");
@@ -245,17 +324,28 @@ cmd_verify(int argc, char **argv)
 	memset(&vs, 0, sizeof(vs));
 	if ((vs.fold = auditfold_new(verify_session_end, &vs)) == NULL)
 		die("verify", "out of memory");
+	if (pubkey != NULL)
+		verify_load_pubkey(pubkey, &pub);
+	checkpoint_check_init(&vs.ck, pubkey != NULL ? &pub : NULL);
 	memcpy(vs.prev, ZERO_HASH, sizeof(vs.prev));
 	vs.last_ts = INT64_MIN;
 	vs.first_seq = 1;
 	/* FILE… : rotated files, oldest first; --log (if any) comes first. */
+	/* A failure frees too: LeakSanitizer's exit would lose stdout. */
 	if (optind == argc || log_opt != NULL) {
 		if (verify_file(log_path("verify"), &vs))
-			return 1;
+			return verify_done(&vs, 1);
 	}
 	for (i = optind; i < argc; i++) {
 		if (verify_file(argv[i], &vs))
-			return 1;
+			return verify_done(&vs, 1);
+	}
+	/* With a key, nothing signed (or checkpoints removed) is no "ok". */
+	if (pubkey != NULL && checkpoint_check_end(&vs.ck, &why) == -1) {
+		printf("signatures FAILED: %s (%" PRIu64 " lines, %" PRIu64
+		    " unsigned, chain intact otherwise)\n", why, vs.lines,
+		    vs.ck.tail);
+		return verify_done(&vs, 1);
 	}
 	printf("ok: %" PRIu64 " lines, chain intact, seq %" PRIu64 "..%"
 	    PRIu64 "%s", vs.lines, vs.first_seq, vs.seq, vs.files > 1 ?
@@ -264,6 +354,6 @@ cmd_verify(int argc, char **argv)
 		printf(" (%" PRIu64 " wall-clock step%s, see the warnings)",
 		    vs.steps, vs.steps == 1 ? "" : "s");
 	putchar('\n');
-	auditfold_free(vs.fold);
-	return 0;
+	verify_signatures(&vs, pubkey != NULL ? &pub : NULL);
+	return verify_done(&vs, 0);
 }
