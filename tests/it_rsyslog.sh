@@ -5,9 +5,12 @@
 # their @PLACEHOLDERS@ filled in and the agent's hostname set. 20,000 lines:
 # a real daemon's sessions first (labels with quotes, backslashes, UTF-8, a
 # tab, control characters), then lines from bench/genlog.py continuing the
-# same chain (one just under agentd's 1 MiB line cap), appended while
+# same chain (one just under agentd's 1 MiB line cap), signed like the
+# daemon does (a checkpoint per 1000 lines and at the end, with the
+# daemon's key: tests/helpers/chain_append.py --sign), appended while
 # rsyslog tails the file. The collector is SIGKILLed mid-stream and
-# restarted; its copy must be byte-equal to the source and verify.
+# restarted; its copy must be byte-equal to the source and pass
+# `auditctl verify --pubkey` with the daemon's public key, signed to its end.
 . "$(dirname "$0")/lib.sh"
 
 command -v rsyslogd >/dev/null || fail "rsyslogd missing (scripts/deps.sh installs rsyslog)"
@@ -34,6 +37,7 @@ for label in 'plain' 'quote " and \ backslash' 'utf-8 é ü 日本' 'tab	here' "
 done
 stop_daemon
 real=$(wc -l < "$LOG")
+"$AUDITCTL" pubkey > "$WORK/pub" || fail "auditctl pubkey"
 python3 "$TESTS/../bench/genlog.py" --lines $((TOTAL - real)) --seed 15 \
 	--start "$(($(date +%s) + 1))" "$WORK/gen.jsonl" >/dev/null || fail "genlog"
 
@@ -90,7 +94,8 @@ wait_listening
 rsyslogd_start agent
 
 python3 "$TESTS/helpers/chain_append.py" "$LOG" "$WORK/gen.jsonl" \
-	--batch 400 --pause 0.05 --pad-line 7000:1040000 >/dev/null &
+	--batch 400 --pause 0.05 --pad-line 7000:1040000 \
+	--sign "$AGENTD_DIR/signing/key" --lines "$TOTAL" >/dev/null &
 feeder=$!
 EXTRA_PIDS="$EXTRA_PIDS $feeder"
 
@@ -136,6 +141,8 @@ else
 	note "copy had RELP duplicates: $(cat "$R/dedup.err"); deduplicated copy byte-equal"
 	COPY=$R/dedup.jsonl
 fi
-"$AUDITCTL" --log "$COPY" verify >"$R/verify.out" || fail "verify on the copy: $(cat "$R/verify.out")"
-note "$(cat "$R/verify.out")"
+"$AUDITCTL" --log "$COPY" verify --pubkey "$WORK/pub" >"$R/verify.out" 2>"$R/verify.err" ||
+	fail "verify --pubkey on the copy: $(cat "$R/verify.out" "$R/verify.err")"
+grep -q '^no unsigned tail' "$R/verify.out" || fail "copy not signed to its end: $(cat "$R/verify.out")"
+sed 's/^/  /' "$R/verify.out"
 [ "$(stat -c %a "$R/fleet/agent-it")" = 750 ] || fail "host directory mode"
