@@ -23,9 +23,15 @@ TOTAL=20000
 R=$(mktemp -d /dev/shm/agentd-it-rsyslog.XXXXXX)
 # cleanup() looks for leftover processes of every `created` line: only the
 # daemon's own lines name processes of ours, not genlog's thousands.
-trap 'rc=$?; [ -n "${KEEP_RSYSLOG:-}" ] || rm -rf "$R"
+rsyslog_cleanup() {
+	local rc=$?
+	set +e	# under -e, `(exit 1)` below would end the trap before cleanup
+	[ -n "${KEEP_RSYSLOG:-}" ] || rm -rf "$R"
 	[ -z "${real:-}" ] || { head -n "$real" "$LOG" > "$LOG.own"; mv "$LOG.own" "$LOG"; }
-	(exit $rc); cleanup' EXIT
+	(exit $rc)
+	cleanup	# lib.sh: the daemon, agents, EXTRA_PIDS (both rsyslogd), dirs
+}
+trap rsyslog_cleanup EXIT
 mkdir -p "$R/agent" "$R/collector" "$R/fleet"
 port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 
