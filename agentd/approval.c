@@ -47,7 +47,7 @@
 #define APPROVAL_ID_BYTES	6
 #define REMEMBER_MAX		1024
 #define ALLOW_DEST_MAX		64
-#define PATTERN_MAX		255	/* a host name is at most 253 */
+#define PATTERN_MAX		KNOWNHOSTS_PATTERN_MAX
 #define DEST_NAMES_MAX		8
 #define KNOWN_HOSTS_MAX		(4 * 1024 * 1024)	/* bytes read at most */
 
@@ -566,7 +566,7 @@ approval_parse_opts(struct ctlconn *c, const cJSON *req, char ***allow,
     size_t *nallow, bool *deny_forwarded)
 {
 	const cJSON *list, *it;
-	const char *p;
+	const char *p, *why = NULL;
 	char **v;
 	size_t n = 0;
 
@@ -586,12 +586,11 @@ approval_parse_opts(struct ctlconn *c, const cJSON *req, char ***allow,
 		return -1;
 	}
 	cJSON_ArrayForEach(it, list) {
-		p = cJSON_IsString(it) ? it->valuestring : NULL;
-		if (p == NULL || *p == '\0' || strlen(p) > PATTERN_MAX ||
-		    strpbrk(p, " \t\r\n,") != NULL || (v[n] = strdup(p)) == NULL) {
-			ctl_reply_error(c, "allow_dest: a host name, glob or "
-			    "SHA256: fingerprint of at most %d bytes, without "
-			    "spaces or commas", PATTERN_MAX);
+		p = cJSON_IsString(it) ? it->valuestring : "";
+		if (!knownhosts_pattern_ok(p, &why) || (v[n] = strdup(p)) == NULL) {
+			/* The client escapes the message it prints. */
+			ctl_reply_error(c, "allow_dest: %.255s: %s", p,
+			    why != NULL ? why : "out of memory");
 			while (n > 0)
 				free(v[--n]);
 			free(v);

@@ -299,3 +299,28 @@ knownhosts_names(const struct knownhosts_entry *e,
 		p += plen + 1;
 	}
 }
+
+bool
+knownhosts_pattern_ok(const char *p, const char **why)
+{
+	size_t n = strlen(p), i;
+
+	if (n == 0 || n > KNOWNHOSTS_PATTERN_MAX) {
+		*why = "empty or longer than 255 bytes";
+		return false;
+	}
+	for (i = 0; i < n; i++) {
+		if ((unsigned char)p[i] <= 0x20 || p[i] == 0x7f || p[i] == ',') {
+			*why = "holds a space, comma or control character";
+			return false;
+		}
+	}
+	if (strncmp(p, "SHA256:", 7) == 0) {
+		if (n != 7 + 43 || strspn(p + 7, "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+		    "abcdefghijklmnopqrstuvwxyz0123456789+/") != 43) {
+			*why = "a SHA256: fingerprint has 43 base64 characters";
+			return false;
+		}
+	}
+	return true;
+}

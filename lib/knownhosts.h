@@ -46,6 +46,15 @@ bool	knownhosts_glob(const char *pattern, size_t plen, const char *s);
 void	knownhosts_names(const struct knownhosts_entry *e,
 	    void (*fn)(const char *name, void *arg), void *arg);
 
+/*
+ * Whether p is a valid destination pattern (start --allow-dest, DESIGN §8):
+ * 1..KNOWNHOSTS_PATTERN_MAX bytes, no white space, comma, control byte or
+ * DEL; a `SHA256:` fingerprint must be followed by 43 base64 characters.
+ * Returns true, or false with *why (a static string).
+ */
+#define KNOWNHOSTS_PATTERN_MAX	255
+bool	knownhosts_pattern_ok(const char *p, const char **why);
+
 /* HMAC-SHA1 (RFC 2104 over FIPS 180-4 SHA-1), for hashed entries only. */
 void	knownhosts_hmac_sha1(const unsigned char *key, size_t keylen,
 	    const unsigned char *msg, size_t msglen, unsigned char out[20]);

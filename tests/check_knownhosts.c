@@ -132,6 +132,32 @@ START_TEST(test_lines)
 }
 END_TEST
 
+START_TEST(test_patterns)
+{
+	const char *why;
+	char longp[300];
+
+	ck_assert(knownhosts_pattern_ok("gate.example", &why));
+	ck_assert(knownhosts_pattern_ok("*.example", &why));
+	ck_assert(knownhosts_pattern_ok("[gate.example]:2222", &why));
+	ck_assert(knownhosts_pattern_ok(FP, &why));
+	ck_assert(!knownhosts_pattern_ok("", &why));
+	ck_assert(!knownhosts_pattern_ok("a b", &why));
+	ck_assert(!knownhosts_pattern_ok("a,b", &why));
+	ck_assert(!knownhosts_pattern_ok("a\x1b[2J", &why));
+	ck_assert(!knownhosts_pattern_ok("SHA256:abc", &why));
+	ck_assert(!knownhosts_pattern_ok(FP "A", &why));
+	memset(longp, 'a', sizeof(longp) - 1);
+	longp[sizeof(longp) - 1] = '\0';
+	ck_assert(!knownhosts_pattern_ok(longp, &why));
+	ck_assert(knownhosts_glob("*.EXAMPLE", 9, "gate.example"));
+	ck_assert(knownhosts_glob("g?te.*", 6, "gate.example"));
+	ck_assert(!knownhosts_glob("*.example", 9, "example"));
+	ck_assert(knownhosts_glob("**", 2, ""));
+	ck_assert(!knownhosts_glob("[ab]", 4, "a"));
+}
+END_TEST
+
 static Suite *
 knownhosts_suite(void)
 {
@@ -142,6 +168,7 @@ knownhosts_suite(void)
 	tcase_add_test(tc, test_plain);
 	tcase_add_test(tc, test_hashed);
 	tcase_add_test(tc, test_lines);
+	tcase_add_test(tc, test_patterns);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -27,6 +27,10 @@ rm -f "$H/.ssh/known_hosts.old"
 grep -q '^|1|' "$H/.ssh/known_hosts" || fail "not hashed"
 cat "$WORK/plain" >> "$H/.ssh/known_hosts"
 HOME=$H "$AGENTD" serve --approval-timeout 30s || fail "serve"
+# A pattern that cannot be one: refused, no session.
+rc=0; err=$("$AGENTD" start --allow-dest 'a,b' 2>&1 >/dev/null) || rc=$?
+[ $rc -eq 1 ] && echo "$err" | grep -q "allow_dest: a,b: " || fail "bad pattern: exit $rc: $err"
+[ "$(count_events '.event == "created"')" -eq 0 ] || fail "a session started with a bad pattern"
 
 eval "$("$AGENTD" start --ttl 5m --approve sign --allow-dest allowed.test)" >/dev/null
 ssh-add "$WORK/user" 2>/dev/null || fail "ssh-add"

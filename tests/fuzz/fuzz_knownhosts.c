@@ -1,5 +1,6 @@
 /* libFuzzer target: one known_hosts line (a user's file may hold anything),
- * parsed and matched against a fixed name and the line's own first field. */
+ * parsed and matched against fixed names and the names it lists; and the
+ * input as an --allow-dest pattern, checked and globbed against them. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,8 +27,22 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct knownhosts_entry e;
 	int rc;
 
+	char pat[KNOWNHOSTS_PATTERN_MAX + 2];
+	const char *why = NULL;
+
 	if (size > 65536)
 		return 0;
+	if (size < sizeof(pat)) {
+		memcpy(pat, data, size);
+		pat[size] = '\0';
+		if (!knownhosts_pattern_ok(pat, &why) && why == NULL)
+			abort();
+		/* A pattern always matches itself when it has no glob. */
+		if (strpbrk(pat, "*?") == NULL &&
+		    !knownhosts_glob(pat, strlen(pat), pat))
+			abort();
+		(void)knownhosts_glob(pat, strlen(pat), "gate.example");
+	}
 	rc = knownhosts_parse_line((const char *)data, size, &e);
 	if (rc < -1 || rc > 1)
 		abort();
