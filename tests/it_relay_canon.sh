@@ -2,8 +2,9 @@
 # OpenSSH 9.2's agent reads key blobs loosely (short type names in any case,
 # signature names as key types, mpints with extra leading zeros), so a loose
 # blob would get a real signature or remove a real key while the log names a
-# phantom fingerprint. Each loose form below is first shown to work on the bare agent, then refused by the relay with nothing
-# forwarded, logged or lost. Real clients (ssh-add of every key type
+# phantom fingerprint. Each loose form below is first shown to work on the
+# bare agent, then refused by the relay with nothing forwarded, logged or
+# lost. Real clients (ssh-add of every key type
 # ssh-keygen makes here, certificates, signing, removal) still work and log
 # the fingerprints ssh-keygen -l prints.
 . "$(dirname "$0")/lib.sh"
