@@ -794,13 +794,16 @@ relay_connect_agent(const struct session *se)
 
 /*
  * No client can starve the others (DESIGN-NOTES.md, "Starvation"). A client
- * that owes the rest of a frame, or does not read its replies, is stalled:
- * closed RELAY_STALL_TIMEOUT_S after it stalled. One with nothing in flight
- * is idle: closed after RELAY_IDLE_TIMEOUT_S, since an ssh session may
- * legitimately keep its agent connection open for hours. One the agent
- * still owes a reply is busy, never closed by us (the reply's event first). At MAX_RELAYS (or the descriptor limit) the
- * client that has been quiet the longest makes room, stalled ones first.
- * Each kind has one timeout, so the queues below are ordered by deadline.
+ * that does not read its replies (even with more owed), or owes the rest of
+ * a frame, is stalled: closed RELAY_STALL_TIMEOUT_S after it stalled. One
+ * with nothing in flight is idle: closed after RELAY_IDLE_TIMEOUT_S, since
+ * an ssh session may legitimately keep its agent connection open for hours.
+ * One the agent still owes a reply, and that takes its replies, is busy:
+ * never closed by us. At MAX_RELAYS (or the descriptor limit) the client
+ * that has been quiet the longest makes room, stalled ones first. Closing
+ * a client keeps its upstream until the owed replies are logged
+ * (relay_drop_client). Each kind has one timeout, so the queues below are
+ * ordered by deadline.
  */
 static TAILQ_HEAD(, relay) stalled_q = TAILQ_HEAD_INITIALIZER(stalled_q);
 static TAILQ_HEAD(, relay) idle_q = TAILQ_HEAD_INITIALIZER(idle_q);
