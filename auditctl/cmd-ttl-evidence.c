@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "auditctl.h"
+#include "logset.h"
 #include "audithist.h"
 #include "duration.h"
 #include "jsonw.h"
@@ -224,7 +225,7 @@ cmd_ttl_evidence(int argc, char **argv)
 				min_sessions = x;
 			break;
 		case 'L':
-			log_opt = optarg;
+			logset_add_opt(optarg);
 			break;
 		case 'N':
 			now_opt = optarg;

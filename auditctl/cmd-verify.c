@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "auditctl.h"
+#include "logset.h"
 #include "auditevent.h"
 #include "auditlog.h"
 #include "auditread.h"
@@ -233,7 +234,7 @@ cmd_verify(int argc, char **argv)
 	while ((ch = getopt_long(argc, argv, "+h", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'L':
-			log_opt = optarg;
+			logset_add_opt(optarg);
 			break;
 		case 'h':
 			usage_for("verify");
