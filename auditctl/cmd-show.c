@@ -214,8 +214,8 @@ cmd_show(int argc, char **argv)
 	struct logchain *c;
 	struct logfile *lf;
 	struct logset ls;
-	const char *word, *why;
-	char *copy = NULL, dur[32], id[AUDITFOLD_ID_MAX + 1];
+	const char *word, *why, *host;
+	char *copy = NULL, *e, dur[32], id[AUDITFOLD_ID_MAX + 1];
 	size_t idlen, cap = 0, k;
 	uint64_t n = 0;
 	int64_t now;
@@ -304,9 +304,13 @@ cmd_show(int argc, char **argv)
 		fputs("]\n", stdout);
 	if (!json) {
 		duration_format(row_duration(r, c->daemon, now), dur, sizeof(dur));
+		host = logset_row_host(c, c->fold, r, &k);
+		if ((e = escape_term(host, k)) == NULL)
+			die("show", "out of memory");
 		printf("-- %s: host %s, %s, %s, %u keys loaded, %u signatures\n",
-		    escape_term_str(id), escape_term_str(c->host),
+		    escape_term_str(id), e,
 		    row_state(r, c->daemon), dur, r->keys_loaded, r->signatures);
+		free(e);
 	}
 	if (!json && nrecs > 0) {
 		printf("-- recordings:\n");

@@ -54,6 +54,21 @@ struct verify_state {
 	const char	*path;		/* the file being read */
 	uint64_t	 lineno;
 	struct auditfold *fold;		/* ended sessions: duration_s vs ts */
+	/* Another copy of this host's chain (logset): its first line is
+	 * taken on trust silently, the comparison is the host's. */
+	int		 copy;
+	uint64_t	 copy_first;	/* seq of its first line */
+	struct verify_want *want;	/* hashes to keep for the comparison */
+	size_t		 nwant;
+};
+
+/* The hash of the line at seq, and whether the line after it is
+ * log_rotated (a copy that ends there ends at a rotation, not cut). */
+struct verify_want {
+	uint64_t	 seq;
+	char		 hash[AUDITLOG_HASH_HEX + 1];
+	int		 have;
+	int		 next_rotated;
 };
 
 static void
@@ -111,6 +126,23 @@ verify_session_end(const struct auditfold *f, const struct auditfold_row *r,
 	    step_size((uint64_t)span, c, sizeof(c)));
 }
 
+/* Keeps what the comparison of copies needs (logset: one host's files). */
+static void
+verify_note(struct verify_state *vs, const struct auditevent *ev,
+    const char *hash)
+{
+	size_t i;
+
+	for (i = 0; i < vs->nwant; i++) {
+		if (vs->want[i].seq == ev->seq) {
+			memcpy(vs->want[i].hash, hash, AUDITLOG_HASH_HEX + 1);
+			vs->want[i].have = 1;
+		} else if (vs->want[i].seq + 1 == ev->seq)
+			vs->want[i].next_rotated = ev->event.len == 11 &&
+			    memcmp(ev->event.p, "log_rotated", 11) == 0;
+	}
+}
+
 /*
  * A rotated log (SIGHUP after a rename) continues in a new file whose first
  * line is `log_rotated`, with seq and prev carrying on from the file before.
@@ -152,7 +184,14 @@ verify_file(const char *path, struct verify_state *vs)
 			break;
 		}
 		first = l.lineno == 1;
-		if (first && ev.event.len == 11 &&
+		if (first && vs->copy && ev.prev.len == AUDITLOG_HASH_HEX &&
+		    ev.seq > 1) {
+			vs->seq = ev.seq - 1;
+			memcpy(vs->prev, ev.prev.p, AUDITLOG_HASH_HEX);
+		}
+		if (first && vs->copy)
+			vs->copy_first = ev.seq;
+		else if (first && ev.event.len == 11 &&
 		    memcmp(ev.event.p, "log_rotated", 11) == 0 &&
 		    ev.prev.len == AUDITLOG_HASH_HEX) {
 			if (vs->files == 0) {
@@ -210,6 +249,8 @@ verify_file(const char *path, struct verify_state *vs)
 			die("verify", "out of memory");
 		vs->last_ts = ev.ts_us;
 		memcpy(vs->prev, hash, sizeof(vs->prev));
+		if (vs->nwant > 0)
+			verify_note(vs, &ev, hash);
 	}
 	if (!bad && rc == -1)
 		die("verify", "%s: %s", path, strerror(errno));
@@ -217,6 +258,134 @@ verify_file(const char *path, struct verify_state *vs)
 	if (fd != STDIN_FILENO)
 		close(fd);
 	vs->files++;
+	return bad;
+}
+
+static void
+verify_init(struct verify_state *vs)
+{
+	memset(vs, 0, sizeof(*vs));
+	if ((vs->fold = auditfold_new(verify_session_end, vs)) == NULL)
+		die("verify", "out of memory");
+	memcpy(vs->prev, ZERO_HASH, sizeof(vs->prev));
+	vs->last_ts = INT64_MIN;
+	vs->first_seq = 1;
+}
+
+/*
+ * Another copy O of a host's chain (a collector's file beside the local
+ * rotated set) against the main sequence M, both walked and intact: at the
+ * last seq both hold, their lines must be the same (hash equal: then every
+ * line before is too, each names its predecessor's hash). The shorter one
+ * lacks lines the longer shows: cut off (or not up to date) unless it ends
+ * right before a log_rotated line. Returns 1 on a problem, printed.
+ */
+static int
+verify_compare(const char *mpath, uint64_t mlast,
+    const char *mhash, const struct verify_want *mw, const char *opath,
+    uint64_t olast, const char *ohash, const struct verify_want *ow)
+{
+	const char *a, *b;
+	uint64_t e = olast < mlast ? olast : mlast;
+
+	a = olast <= mlast ? ohash : ow->have ? ow->hash : NULL;
+	b = olast <= mlast ? (mw->have ? mw->hash : NULL) : mhash;
+	if (a == NULL || b == NULL) {
+		printf("%s and %s: cannot compare the copies at seq %"
+		    PRIu64 " (a copy does not hold that line)\n",
+		    escape_term_str(opath),
+		    escape_term_str(mpath), e);
+		return 1;
+	}
+	if (memcmp(a, b, AUDITLOG_HASH_HEX) != 0) {
+		printf("%s and %s differ at or before seq %" PRIu64
+		    " (the copies fork: one of them was changed)\n",
+		    escape_term_str(opath),
+		    escape_term_str(mpath), e);
+		return 1;
+	}
+	if (olast == mlast)
+		return 0;
+	if (olast < mlast ? mw->next_rotated : ow->next_rotated)
+		return 0;	/* ends where the log was rotated */
+	printf("%s ends at seq %" PRIu64 " but %s, a copy of the same "
+	    "chain, goes on to seq %" PRIu64 ": %" PRIu64 " lines missing from "
+	    "its end (truncated, or a copy not yet up to date)\n",
+	    escape_term_str(olast < mlast ? opath : mpath),
+	    e, escape_term_str(olast < mlast ? mpath : opath),
+	    olast < mlast ? mlast : olast, (olast < mlast ? mlast : olast) - e);
+	return 1;
+}
+
+/* One host's files: the main sequence (rotated set) joined, every other
+ * copy walked alone and compared. Returns 1 when the chain fails. */
+static int
+verify_chain(struct logchain *c, int multi)
+{
+	struct verify_want *mw = NULL, ow;
+	struct verify_state vs, os;
+	struct logfile *lf;
+	const char *mpath = NULL;
+	size_t i, nmain = 0, nw = 0;
+	int bad = 0;
+
+	verify_init(&vs);
+	for (i = 0; i < c->nfiles; i++) {
+		lf = c->files[i];
+		if (lf->copy || lf->skip_through > 0)
+			nw++;
+	}
+	if (nw > 0 && (mw = calloc(nw, sizeof(*mw))) == NULL)
+		die("verify", "out of memory");
+	for (i = 0, nw = 0; i < c->nfiles; i++) {
+		lf = c->files[i];
+		if (lf->copy || lf->skip_through > 0)
+			mw[nw++].seq = lf->last_seq;
+	}
+	vs.want = mw;
+	vs.nwant = nw;
+	if (multi)
+		printf("host %s: ", escape_term_str(c->host));
+	for (i = 0; i < c->nfiles && !bad; i++) {
+		lf = c->files[i];
+		/* An empty file adds nothing (but alone it is the log). */
+		if (lf->copy || lf->skip_through > 0 ||
+		    (lf->first_seq == 0 && c->nfiles > 1))
+			continue;
+		bad = verify_file(lf->path, &vs);
+		mpath = lf->path;
+		nmain++;
+	}
+	for (i = 0, nw = 0; i < c->nfiles && !bad; i++) {
+		lf = c->files[i];
+		if (!lf->copy && lf->skip_through == 0)
+			continue;
+		verify_init(&os);
+		memset(&ow, 0, sizeof(ow));
+		ow.seq = vs.seq;
+		os.copy = 1;
+		os.want = &ow;
+		os.nwant = 1;
+		if ((bad = verify_file(lf->path, &os)) == 0)
+			bad = verify_compare(mpath, vs.seq, vs.prev,
+			    &mw[nw], lf->path, os.seq, os.prev, &ow);
+		vs.lines += os.lines;
+		vs.steps += os.steps;
+		vs.files++;
+		auditfold_free(os.fold);
+		nw++;
+	}
+	free(mw);
+	if (!bad) {
+		printf("ok: %" PRIu64 " lines, chain intact, seq %" PRIu64 "..%"
+		    PRIu64 "%s", vs.lines, vs.first_seq, vs.seq, vs.files > 1 ?
+		    " across the files given" : "");
+		if (vs.steps > 0)
+			printf(" (%" PRIu64 " wall-clock step%s, see the "
+			    "warnings)", vs.steps, vs.steps == 1 ? "" : "s");
+		putchar('\n');
+	}
+	auditfold_free(vs.fold);
 	return bad;
 }
 
@@ -228,8 +397,9 @@ cmd_verify(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct verify_state vs;
-	int ch, i;
+	struct logset ls;
+	size_t i;
+	int ch, failed = 0;
 
 	while ((ch = getopt_long(argc, argv, "+h", longopts, NULL)) != -1) {
 		switch (ch) {
@@ -243,28 +413,19 @@ cmd_verify(int argc, char **argv)
 			die_badopt("verify", argv);
 		}
 	}
-	memset(&vs, 0, sizeof(vs));
-	if ((vs.fold = auditfold_new(verify_session_end, &vs)) == NULL)
-		die("verify", "out of memory");
-	memcpy(vs.prev, ZERO_HASH, sizeof(vs.prev));
-	vs.last_ts = INT64_MIN;
-	vs.first_seq = 1;
-	/* FILE… : rotated files, oldest first; --log (if any) comes first. */
-	if (optind == argc || log_opt != NULL) {
-		if (verify_file(log_path("verify"), &vs))
-			return 1;
+	/* FILE… and every --log: grouped by host, each host's files joined
+	 * by seq into one chain (logset). */
+	logset_open(&ls, "verify", argv + optind, argc - optind, 0);
+	for (i = 0; i < ls.nchains; i++) {
+		failed += verify_chain(&ls.chains[i], ls.nchains > 1);
+		fflush(stdout);
 	}
-	for (i = optind; i < argc; i++) {
-		if (verify_file(argv[i], &vs))
-			return 1;
+	if (ls.nchains > 1) {
+		if (failed)
+			printf("FAILED: %d of %zu hosts\n", failed, ls.nchains);
+		else
+			printf("ok: %zu hosts, every chain intact\n", ls.nchains);
 	}
-	printf("ok: %" PRIu64 " lines, chain intact, seq %" PRIu64 "..%"
-	    PRIu64 "%s", vs.lines, vs.first_seq, vs.seq, vs.files > 1 ?
-	    " across the files given" : "");
-	if (vs.steps > 0)
-		printf(" (%" PRIu64 " wall-clock step%s, see the warnings)",
-		    vs.steps, vs.steps == 1 ? "" : "s");
-	putchar('\n');
-	auditfold_free(vs.fold);
-	return 0;
+	logset_free(&ls);
+	return failed ? 1 : 0;
 }
