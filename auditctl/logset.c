@@ -72,7 +72,7 @@ dir_host(const char *path)
 }
 
 /* The first line's seq, and the host of the first created or checkpoint
- * event (or any event carrying one). */
+ * event. */
 static void
 scan_head(const char *verb, struct logfile *lf)
 {
@@ -94,7 +94,11 @@ scan_head(const char *verb, struct logfile *lf)
 			lf->first_rotated = l.lineno == 1 && ev.event.len == 11 &&
 			    memcmp(ev.event.p, "log_rotated", 11) == 0;
 		}
-		if ((ev.has & AUDITEVENT_HOST) && ev.host.len > 0 &&
+		/* Other events may name a destination host: only these name
+		 * the machine that wrote the log. */
+		if ((ev.kind == AUDITEVENT_CREATED || (ev.event.len == 10 &&
+		    memcmp(ev.event.p, "checkpoint", 10) == 0)) &&
+		    (ev.has & AUDITEVENT_HOST) && ev.host.len > 0 &&
 		    memchr(ev.host.p, '\0', ev.host.len) == NULL) {
 			lf->host = xstrdup(ev.host.p, ev.host.len);
 			lf->host_from_log = 1;
