@@ -6,6 +6,7 @@
 
 PREFIX  ?= /usr/local
 DESTDIR ?=
+COMPDIR ?= $(PREFIX)/share/bash-completion/completions
 BUILD   ?= build
 CC      ?= cc
 WERROR  ?= -Werror
@@ -151,10 +152,28 @@ install: $(BINS)
 	install -m 0755 $(BUILD)/bin/auditctl $(DESTDIR)$(PREFIX)/bin/auditctl
 	install -m 0755 $(BUILD)/bin/agentd-tether \
 	    $(DESTDIR)$(PREFIX)/libexec/agentd/agentd-tether
+	install -d -m 0755 $(DESTDIR)$(COMPDIR) $(DESTDIR)$(PREFIX)/share/agentd/logrotate
+	install -m 0644 contrib/bash-completion/agentd $(DESTDIR)$(COMPDIR)/agentd
+	install -m 0644 contrib/bash-completion/auditctl $(DESTDIR)$(COMPDIR)/auditctl
+	install -m 0644 contrib/logrotate/agentd $(DESTDIR)$(PREFIX)/share/agentd/logrotate/agentd
 	install -m 0644 docs/agentd.1 $(DESTDIR)$(PREFIX)/share/man/man1/agentd.1
 	install -m 0644 docs/auditctl.1 $(DESTDIR)$(PREFIX)/share/man/man1/auditctl.1
 
 clean:
 	rm -rf build build-san* build-fuzz
+
+# Removes what install put, nothing else: shared directories (bin, man1,
+# completions) stay; agentd's own ones go when empty.
+.PHONY: uninstall
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/bin/agentd $(DESTDIR)$(PREFIX)/bin/auditctl \
+	    $(DESTDIR)$(PREFIX)/libexec/agentd/agentd-tether \
+	    $(DESTDIR)$(PREFIX)/share/man/man1/agentd.1 \
+	    $(DESTDIR)$(PREFIX)/share/man/man1/auditctl.1 \
+	    $(DESTDIR)$(COMPDIR)/agentd $(DESTDIR)$(COMPDIR)/auditctl \
+	    $(DESTDIR)$(PREFIX)/share/agentd/logrotate/agentd \
+	    $(DESTDIR)$(PREFIX)/lib/systemd/user/agentd.service
+	@for d in $(DESTDIR)$(PREFIX)/libexec/agentd $(DESTDIR)$(PREFIX)/share/agentd/logrotate \
+	    $(DESTDIR)$(PREFIX)/share/agentd; do [ ! -d "$$d" ] || rmdir "$$d" 2>/dev/null || :; done
 
 -include $(LIB_OBJ:.o=.d) $(AGENTD_OBJ:.o=.d) $(BUILD)/agentd/tether-main.d $(AUDITCTL_OBJ:.o=.d) $(TEST_BIN:=.d)

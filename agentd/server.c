@@ -140,6 +140,29 @@ ev_free_graveyard(void)
 		free(graveyard[--ngrave]);
 }
 
+pid_t
+server_fork(void)
+{
+	sigset_t all, old;
+	pid_t pid;
+	int sig, saved;
+
+	sigfillset(&all);
+	sigprocmask(SIG_SETMASK, &all, &old);
+	if ((pid = fork()) == 0) {
+		for (sig = 1; sig < NSIG; sig++)
+			if (sig != SIGKILL && sig != SIGSTOP)
+				(void)signal(sig, SIG_DFL);
+		sigemptyset(&all);
+		sigprocmask(SIG_SETMASK, &all, NULL);
+		return 0;
+	}
+	saved = errno;
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	errno = saved;
+	return pid;
+}
+
 uint64_t
 now_boot_ns(void)
 {

@@ -253,6 +253,14 @@ int	 ev_try_add(int fd, uint32_t events, struct evh *);
  * (its ev_del'ed handlers are skipped until then). */
 void	 ev_free_later(void *);
 uint64_t now_boot_ns(void);
+/*
+ * fork(2) for a child that will exec (a tether, a shell): every signal is
+ * blocked across the fork, and the child starts with each disposition at its
+ * default and an empty mask. A signal sent to the new pid before its exec
+ * then acts as it would on the program, never through a handler of ours (or
+ * of a sanitizer). Returns as fork(2).
+ */
+pid_t	 server_fork(void);
 /* Runs every deadline that is due and arms the timer at the nearest. */
 void	 server_rearm_timer(void);
 /* Makes sure the timer fires no later than when (CLOCK_BOOTTIME ns); a

@@ -138,7 +138,6 @@ session_spawn(struct session *se, char **cause)
 	char *envp[] = { path, NULL, NULL };
 	char *home = NULL;
 	int pfd[2], null, i;
-	sigset_t none;
 	pid_t pid;
 
 	snprintf(key_ttl, sizeof(key_ttl), "%llu",
@@ -166,16 +165,14 @@ session_spawn(struct session *se, char **cause)
 		envp[1] = home;
 	if (pipe2(pfd, O_CLOEXEC) == -1)
 		goto fail;
-	if ((pid = fork()) == -1) {
+	if ((pid = server_fork()) == -1) {
 		close(pfd[0]);
 		close(pfd[1]);
 		goto fail;
 	}
 	if (pid == 0) {
-		/* Child: a clean slate before exec (STYLE.md habit 4). */
-		sigemptyset(&none);
-		sigprocmask(SIG_SETMASK, &none, NULL);
-		signal(SIGPIPE, SIG_DFL);
+		/* Child: signals are clean already (server_fork); the rest of
+		 * the slate before exec (STYLE.md habit 4). */
 		/*
 		 * The tether leads its own process group in our session: when
 		 * we die the group is orphaned, and the kernel sends SIGHUP and
@@ -491,6 +488,7 @@ end_write(const struct pending_end *p, char **cause)
 	struct jsonw *w;
 	int st = p->status;
 
+	/* events: stopped crashed */
 	w = auditlog_begin(server->log, p->event, p->id);
 	jsonw_str(w, "exit_reason", p->exit_reason);
 	jsonw_int(w, "duration_s", p->duration_s);

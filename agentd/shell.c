@@ -203,7 +203,6 @@ shell_spawn(struct shell *sh, char **argv, char **envp, const char *cwd,
 	struct termios t;
 	char slave[128], go;
 	int sync[2], op[2] = { -1, -1 }, ep[2] = { -1, -1 }, sfd, i;
-	sigset_t none;
 	pid_t pid, daemon_pid = getpid();
 
 	if (sh->tty) {
@@ -229,7 +228,7 @@ shell_spawn(struct shell *sh, char **argv, char **envp, const char *cwd,
 		goto fail;
 	if (pipe2(sync, O_CLOEXEC) == -1)
 		goto fail;
-	if ((pid = fork()) == -1) {
+	if ((pid = server_fork()) == -1) {
 		close(sync[0]);
 		close(sync[1]);
 		goto fail;
@@ -238,10 +237,6 @@ shell_spawn(struct shell *sh, char **argv, char **envp, const char *cwd,
 		/* Child: its own session, with the slave as controlling tty or
 		 * with no terminal at all (pipes, like ssh -T). */
 		close(sync[1]);
-		sigemptyset(&none);
-		sigprocmask(SIG_SETMASK, &none, NULL);
-		signal(SIGPIPE, SIG_DFL);
-		signal(SIGXFSZ, SIG_DFL);
 		if (setsid() == -1)
 			_exit(127);
 		if (sh->tty && ((sfd = open(slave, O_RDWR)) == -1 ||

@@ -19,7 +19,7 @@ static void
 json_check(const uint8_t *data, size_t size, unsigned char *tmp)
 {
 	cJSON *a, *b;
-	char *j;
+	char *j, *pa, *pb;
 	size_t i, n;
 
 	if ((j = escape_json((const char *)data, size)) == NULL)
@@ -42,8 +42,15 @@ json_check(const uint8_t *data, size_t size, unsigned char *tmp)
 	}
 	if (i == size && ref_is_utf8(data, size, tmp) &&
 	    (a = cJSON_ParseWithLength((const char *)data, size)) != NULL) {
-		if ((b = cJSON_Parse(j)) == NULL || !cJSON_Compare(a, b, 1))
+		/* Compared as printed: cJSON_Compare calls two infinite
+		 * numbers (1e999) unequal. */
+		if ((b = cJSON_Parse(j)) == NULL ||
+		    (pa = cJSON_PrintUnformatted(a)) == NULL ||
+		    (pb = cJSON_PrintUnformatted(b)) == NULL ||
+		    strcmp(pa, pb) != 0)
 			abort();
+		free(pa);
+		free(pb);
 		cJSON_Delete(b);
 		cJSON_Delete(a);
 	}
