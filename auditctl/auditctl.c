@@ -32,7 +32,7 @@ static const struct cmd_entry cmds[] = {
 	{ "list", "--list",
 	    "[--log FILE]… --list [--json] [--active] [--since D] [--label L]",
 	    cmd_list },
-	{ "show", NULL, "[--log FILE]… show TARGET [--json]", cmd_show },
+	{ "show", NULL, "[--log FILE]… show ID [--json]", cmd_show },
 	{ "ttl-evidence", NULL, "[--log FILE]… ttl-evidence [--since D] "
 	    "[--json | --markdown] [--min-days N] [--min-sessions N]",
 	    cmd_ttl_evidence },
