@@ -43,7 +43,28 @@ struct evidence {
 	struct audithist *to_first_key;	/* created -> first key_loaded, ceil s */
 	struct audithist *to_last_use;	/* created -> last key_used, ceil s */
 	int		 oom;
+	/* Per host (logset chain): ended, ran into the TTL. */
+	struct logset	*ls;
+	size_t		 chain;		/* the chain of the last fold seen */
+	uint64_t	*host_ended;
+	uint64_t	*host_ttl;
 };
+
+/* The chain whose fold ended this session (chains are folded one after
+ * another: the last one seen, else a search). */
+static size_t
+ev_chain(struct evidence *e, const struct auditfold *f)
+{
+	size_t i;
+
+	if (e->chain < e->ls->nchains && e->ls->chains[e->chain].fold == f)
+		return e->chain;
+	for (i = 0; i < e->ls->nchains; i++) {
+		if (e->ls->chains[i].fold == f)
+			return e->chain = i;
+	}
+	return e->chain = 0;
+}
 
 static void
 ev_add(struct evidence *e, struct audithist *h, uint64_t v)
@@ -74,6 +95,7 @@ evidence_end(const struct auditfold *f, const struct auditfold_row *r,
 	if (e->cutoff != AUDITFOLD_NO_TIME && r->created_us < e->cutoff)
 		return;
 	e->ended++;
+	e->host_ended[ev_chain(e, f)]++;
 	reason = auditfold_str(f, r->exit_reason, &len);
 	for (i = 0; i < e->nreasons; i++) {
 		if (reason == NULL ? e->reasons[i].str == NULL :
@@ -106,6 +128,7 @@ evidence_end(const struct auditfold *f, const struct auditfold_row *r,
 	}
 	if (reason != NULL && len == 11 && memcmp(reason, "ttl_expired", 11) == 0) {
 		e->ran_into_ttl++;
+		e->host_ttl[ev_chain(e, f)]++;
 		ev_add(e, e->ttl_expired, r->ttl_s);
 	}
 	/* These come from ts, which a stepped clock moves: never past the
@@ -238,6 +261,25 @@ rows_reason(struct trows *t, const char *s, size_t len, uint64_t n,
 	free(esc);
 	fmt_pct(pct, sizeof(pct), n, ended);
 	rows_add(t, "", "%" PRIu64 " (%s)", n, pct);
+	free(t->v[t->n - 1].key);
+	t->v[t->n - 1].key = key;
+}
+
+/* A host (log text) with its ended sessions and the share that ran into
+ * the TTL. */
+static void
+rows_host(struct trows *t, const char *host, uint64_t ended, uint64_t ttl,
+    int markdown)
+{
+	char *esc, *key, pct[32];
+
+	esc = markdown ? escape_md(host, strlen(host)) :
+	    escape_term(host, strlen(host));
+	if (esc == NULL || asprintf(&key, "host %s", esc) == -1)
+		die("ttl-evidence", "out of memory");
+	free(esc);
+	fmt_pct(pct, sizeof(pct), ttl, ended);
+	rows_add(t, "", "%" PRIu64 " ended (%s ran into the TTL)", ended, pct);
 	free(t->v[t->n - 1].key);
 	t->v[t->n - 1].key = key;
 }
@@ -410,6 +452,10 @@ cmd_ttl_evidence(int argc, char **argv)
 	}
 	/* Hosts one after another: the evidence is one accumulator. */
 	logset_open(&ls, "ttl-evidence", NULL, 0, 1);
+	e.ls = &ls;
+	if ((e.host_ended = calloc(ls.nchains + 1, sizeof(uint64_t))) == NULL ||
+	    (e.host_ttl = calloc(ls.nchains + 1, sizeof(uint64_t))) == NULL)
+		die("ttl-evidence", "out of memory");
 	logset_run(&ls, "ttl-evidence", evidence_end, &e, NULL, NULL, 1);
 	for (i = 0; i < sizeof(hs) / sizeof(hs[0]); i++) {
 		if (audithist_finish(*hs[i]) == -1)
@@ -482,8 +528,13 @@ cmd_ttl_evidence(int argc, char **argv)
 		}
 		jsonw_object_end(&w);
 		jsonw_array_begin(&w, "hosts");
-		for (k = 0; k < ls.nchains; k++)
-			jsonw_str(&w, NULL, ls.chains[k].host);
+		for (k = 0; k < ls.nchains; k++) {
+			jsonw_object_begin(&w, NULL);
+			jsonw_str(&w, "host", ls.chains[k].host);
+			jsonw_uint(&w, "ended", e.host_ended[k]);
+			jsonw_uint(&w, "ran_into_ttl", e.host_ttl[k]);
+			jsonw_object_end(&w);
+		}
 		jsonw_array_end(&w);
 		jsonw_object_begin(&w, "sessions");
 		jsonw_uint(&w, "ended", e.ended);
@@ -594,6 +645,9 @@ cmd_ttl_evidence(int argc, char **argv)
 		dur_or_dash(b, sizeof(b), e.to_last_use, 990);
 		rows_add(&tr, "TTL covering 95% / 99% of key use", "%s / %s",
 		    a, b);
+		for (k = 0; ls.nchains > 1 && k < ls.nchains; k++)
+			rows_host(&tr, ls.chains[k].host, e.host_ended[k],
+			    e.host_ttl[k], markdown);
 		for (i = 0; i < e.nreasons; i++) {
 			s = e.reasons[i].str;
 			len = e.reasons[i].len;
@@ -630,6 +684,8 @@ cmd_ttl_evidence(int argc, char **argv)
 	}
 	for (i = 0; i < e.nreasons; i++)
 		free(e.reasons[i].str);
+	free(e.host_ended);
+	free(e.host_ttl);
 	logset_free(&ls);
 	for (i = 0; i < sizeof(hs) / sizeof(hs[0]); i++)
 		audithist_free(*hs[i]);

@@ -48,7 +48,13 @@ cat "$H"/*/audit.jsonl > "$WORK/cat.jsonl"
 "$AUDITCTL" --log "$H/*/audit.jsonl" ttl-evidence --json $NOW | jq -S 'del(.hosts)' > "$WORK/ev.all"
 "$AUDITCTL" --log "$WORK/cat.jsonl" ttl-evidence --json $NOW 2>/dev/null | jq -S 'del(.hosts)' > "$WORK/ev.cat"
 diff "$WORK/ev.cat" "$WORK/ev.all" >&2 || fail "ttl-evidence across hosts differs from all sessions together"
-[ "$("$AUDITCTL" --log "$H/*/audit.jsonl" ttl-evidence --json | jq '.hosts | length')" -eq 20 ] || fail "ttl-evidence: hosts"
+# Per host: the per-host runs' counts.
+"$AUDITCTL" --log "$H/*/audit.jsonl" ttl-evidence --json | jq -c '.hosts | map([.host, .ended, .ran_into_ttl])' > "$WORK/ev.hosts"
+for i in $(seq -w 1 20); do
+	"$AUDITCTL" --log "$H/h$i/audit.jsonl" ttl-evidence --json | jq -c --arg h "host$i" '[$h, .sessions.ended, .ran_into_ttl.sessions]'
+done | jq -s -c . > "$WORK/ev.hosts.merged"
+cmp -s "$WORK/ev.hosts" "$WORK/ev.hosts.merged" || fail "ttl-evidence per host: $(cat "$WORK/ev.hosts") vs $(cat "$WORK/ev.hosts.merged")"
+"$AUDITCTL" --log "$H/h0[12]/audit.jsonl" ttl-evidence | grep -q '^host host02  *[0-9]* ended ([0-9]* % ran into the TTL)$' || fail "ttl-evidence: no host rows"
 
 # One tampered host: verify fails, names it, the others stay ok.
 cp "$H/h07/audit.jsonl" "$WORK/h07.orig"
