@@ -70,10 +70,30 @@ $(BUILD)/bin/agentd-tether: $(BUILD)/agentd/tether-main.o $(BUILD)/agentd/tether
 	$(if $(V),,@echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS) $(if $(SAN),,-static) -o $@ $^
 
+# The report's player (npm, pinned by auditctl/report/package-lock.json) and
+# its own script and style, embedded into auditctl (auditctl/report/assets.S).
+NPM_DIR    = $(BUILD)/npm
+PLAYER_DIR = $(NPM_DIR)/node_modules/asciinema-player/dist/bundle
+$(PLAYER_DIR)/asciinema-player.min.js: auditctl/report/package.json auditctl/report/package-lock.json
+	@mkdir -p $(NPM_DIR)
+	$(if $(V),,@echo "  NPM     asciinema-player")
+	$(Q)cp auditctl/report/package.json auditctl/report/package-lock.json $(NPM_DIR)/
+	$(Q)cd $(NPM_DIR) && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error >/dev/null
+	$(Q)touch $@
+$(BUILD)/auditctl/report-assets.o: auditctl/report/assets.S auditctl/report/report.js \
+    auditctl/report/report.css $(PLAYER_DIR)/asciinema-player.min.js
+	@mkdir -p $(@D)
+	$(if $(V),,@echo "  AS      $@")
+	$(Q)$(CC) -c -o $@ auditctl/report/assets.S \
+	    -DPLAYER_JS='"$(PLAYER_DIR)/asciinema-player.min.js"' \
+	    -DPLAYER_CSS='"$(PLAYER_DIR)/asciinema-player.css"' \
+	    -DAPP_JS='"auditctl/report/report.js"' -DAPP_CSS='"auditctl/report/report.css"'
+AUDITCTL_OBJ += $(BUILD)/auditctl/report-assets.o
+
 $(BUILD)/bin/auditctl: $(AUDITCTL_OBJ) $(BUILD)/libagentd.a
 	@mkdir -p $(@D)
 	$(if $(V),,@echo "  LD      $@")
-	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) -lm
 
 $(BUILD)/tests/%: $(BUILD)/tests/%.o $(BUILD)/libagentd.a
 	$(if $(V),,@echo "  LD      $@")

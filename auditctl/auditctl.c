@@ -37,6 +37,8 @@ static const struct cmd_entry cmds[] = {
 	    "[--json | --markdown] [--min-days N] [--min-sessions N]",
 	    cmd_ttl_evidence },
 	{ "verify", NULL, "[--log FILE]… verify [FILE…]", cmd_verify },
+	{ "report", NULL, "[--log FILE] report [--since D] [--recordings DIR] "
+	    "-o FILE.html", cmd_report },
 	{ "version", "--version", "--version", cmd_version },
 };
 #define NCMDS	(sizeof(cmds) / sizeof(cmds[0]))

@@ -80,5 +80,6 @@ int	 cmd_show(int, char **);
 int	 cmd_ttl_evidence(int, char **);
 int	 cmd_verify(int, char **);
 int	 cmd_version(int, char **);
+int	 cmd_report(int, char **);
 
 #endif

@@ -8,11 +8,15 @@ openssh-client openssh-server jq procps util-linux python3 asciinema tmux
 libcurl4-openssl-dev python3-h2 zsh softhsm2 opensc"
 pkgs="$pkgs tcsh"	# it_client_trust.sh: csh quoting of `agentd start -c`
 pkgs="$pkgs logrotate mandoc"	# it_logrotate.sh; man page lint (it_manpages.sh)
+pkgs="$pkgs chromium"	# it_report.sh, bench/report.sh: the report in a browser
 missing=
 for p in $pkgs; do
 	dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null | grep -qx installed ||
 		missing="$missing $p"
 done
+# npm fetches the report's player at build (auditctl/report/package.json);
+# any node/npm will do (Debian's, or one installed another way).
+command -v npm >/dev/null || missing="$missing nodejs npm"
 [ -z "$missing" ] && exit 0
 if [ "$(id -u)" -eq 0 ]; then sudo=; elif command -v sudo >/dev/null; then sudo=sudo; else
 	echo "deps: missing packages:$missing (as root: apt-get install$missing)" >&2
