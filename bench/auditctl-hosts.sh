@@ -71,7 +71,7 @@ else
 fi
 for f in $ALL; do
 	h=$(basename "$(dirname "$f")")
-	printf 'host host%s: %s\n' "${h#h}" "$("$AUDITCTL" --log "$f" verify)"
+	"$AUDITCTL" --log "$f" verify | sed "s/^/host host${h#h}: /"
 done > "$OUT/verify.merged"
 echo "ok: $HOSTS hosts, every chain intact" >> "$OUT/verify.merged"
 if cmp -s "$OUT/verify.all" "$OUT/verify.merged"; then

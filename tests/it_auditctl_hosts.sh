@@ -37,7 +37,7 @@ note "--list --json: $(jq length "$WORK/all.json") sessions of 20 hosts, equal t
 
 "$AUDITCTL" --log "$H/*/audit.jsonl" verify > "$WORK/verify.all" || fail "verify across hosts failed: $(tail -3 "$WORK/verify.all")"
 for i in $(seq -w 1 20); do
-	printf 'host host%s: %s\n' "$i" "$("$AUDITCTL" --log "$H/h$i/audit.jsonl" verify)"
+	"$AUDITCTL" --log "$H/h$i/audit.jsonl" verify | sed "s/^/host host$i: /"
 done > "$WORK/verify.merged"
 echo "ok: 20 hosts, every chain intact" >> "$WORK/verify.merged"
 diff "$WORK/verify.merged" "$WORK/verify.all" >&2 || fail "verify across hosts differs from the per-host runs merged"
