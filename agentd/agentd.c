@@ -14,6 +14,7 @@
 #include "agentd.h"
 #include "duration.h"
 #include "escape.h"
+#include "version.h"
 
 const char	*dir_opt;
 
@@ -24,9 +25,12 @@ static const struct cmd_entry cmds[] = {
 	{ "start", "start [--ttl D] [--key-ttl D] [--label L] [-s|-c|--json]",
 	    cmd_start },
 	{ "add", "add [--session ID] [--lifetime D] KEYFILE...", cmd_add },
-	{ "shell", "shell [--session ID] [-t|-T] [-- CMD ARGS...]", cmd_shell },
-	{ "stop", "stop [--session ID | --all]", cmd_stop },
+	{ "shell", "shell [--session ID] [-q] [-t|-T] [-- CMD ARGS...]",
+	    cmd_shell },
+	{ "stop", "stop [--session ID | --all] [-s|-c]", cmd_stop },
+	{ "kill", "kill [-s|-c]", cmd_kill },
 	{ "status", "status [--json]", cmd_status },
+	{ "version", "version", cmd_version },
 	{ "tether", NULL, cmd_tether },
 };
 
@@ -36,6 +40,8 @@ usage_all(FILE *fp)
 	size_t i;
 
 	fprintf(fp, "usage: agentd [--dir D] VERB [OPTIONS]\n");
+	fprintf(fp, "       agentd -k [-s|-c]\n");
+	fprintf(fp, "       agentd --version\n");
 	for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
 		if (cmds[i].usage != NULL)
 			fprintf(fp, "       agentd %s\n", cmds[i].usage);
@@ -74,13 +80,73 @@ die_usage(const char *verb, const char *fmt, ...)
 	exit(EXIT_USAGE);
 }
 
+void
+die_getopt(const char *verb, int ch, char **argv)
+{
+	const char *arg = optind > 0 ? argv[optind - 1] : "";
+
+	/* opterr = 0 (main): getopt's own messages lack "agentd VERB". A long
+	 * option is named as written; a short one by its letter. */
+	if (ch == ':') {
+		if (strncmp(arg, "--", 2) == 0)
+			die_usage(verb, "option '%.*s' requires an argument",
+			    (int)strcspn(arg, "="), arg);
+		die_usage(verb, "option requires an argument -- '%c'", optopt);
+	}
+	if (optopt != 0 && strncmp(arg, "--", 2) != 0)
+		die_usage(verb, "invalid option -- '%c'", optopt);
+	if (optopt != 0 && strchr(arg, '=') != NULL)
+		die_usage(verb, "option '%.*s' doesn't allow an argument",
+		    (int)strcspn(arg, "="), arg);
+	die_usage(verb, "unrecognized option '%s'", arg);
+}
+
+int
+cmd_version(int argc, char **argv)
+{
+	if (argc > 1)
+		die_usage("version", "unexpected argument '%s'", argv[1]);
+	printf("agentd %s\n", AGENTD_VERSION);
+	return 0;
+}
+
+enum eval_format
+eval_format_default(void)
+{
+	const char *shell = getenv("SHELL");
+	size_t n = shell != NULL ? strlen(shell) : 0;
+
+	/* Like ssh-agent: csh syntax when $SHELL ends in "csh". */
+	return n >= 3 && strcmp(shell + n - 3, "csh") == 0 ? EVAL_CSH : EVAL_SH;
+}
+
+int
+eval_format_set(const char *verb, enum eval_format *fmt, int *set,
+    enum eval_format want)
+{
+	if (*set && *fmt != want)
+		die_usage(verb, "-s, -c and --json exclude each other");
+	*fmt = want;
+	*set = 1;
+	return 0;
+}
+
+void
+eval_print_unset(enum eval_format fmt)
+{
+	if (fmt == EVAL_CSH)
+		printf("unsetenv SSH_AUTH_SOCK;\nunsetenv AGENTD_SESSION;\n");
+	else
+		printf("unset SSH_AUTH_SOCK;\nunset AGENTD_SESSION;\n");
+}
+
 int
 parse_duration_opt(const char *verb, const char *opt, const char *val,
     uint64_t *out)
 {
 	if (duration_parse(val, out) == -1)
 		die_usage(verb, "%s: invalid duration '%s' (examples: 90, 90s, "
-		    "15m, 2h, 1h30m, 7d)", opt, val);
+		    "15m, 2h, 1h30m, 7d, 1w)", opt, val);
 	if (*out == 0)
 		die_usage(verb, "%s: duration must be positive", opt);
 	return 0;
@@ -157,6 +223,7 @@ main(int argc, char **argv)
 	/* A daemon that drops us is an error to report, not a silent death
 	 * (exit 141); children that exec reset SIGPIPE to the default. */
 	signal(SIGPIPE, SIG_IGN);
+	opterr = 0;	/* every verb prints its own "agentd VERB: ..." */
 	/* --dir may stand before the verb too: agentd --dir D start. */
 	while (argi < argc && argv[argi][0] == '-') {
 		if (strcmp(argv[argi], "--dir") == 0 && argi + 1 < argc) {
@@ -165,6 +232,13 @@ main(int argc, char **argv)
 		} else if (strncmp(argv[argi], "--dir=", 6) == 0) {
 			dir_opt = argv[argi] + 6;
 			argi++;
+		} else if (strcmp(argv[argi], "-k") == 0) {
+			/* ssh-agent -k: the kill verb, with what follows. */
+			return cmd_kill(argc - argi, argv + argi);
+		} else if (strcmp(argv[argi], "--version") == 0 ||
+		    strcmp(argv[argi], "-V") == 0) {
+			printf("agentd %s\n", AGENTD_VERSION);
+			return 0;
 		} else if (strcmp(argv[argi], "-h") == 0 ||
 		    strcmp(argv[argi], "--help") == 0) {
 			usage_all(stdout);

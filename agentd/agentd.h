@@ -13,6 +13,7 @@
 #define DEFAULT_TTL	3600
 #define DEFAULT_MAX_TTL	(12 * 3600)
 #define STOP_GRACE_S	5	/* SIGTERM, then SIGKILL after this */
+#define STOP_GRACE_STR	"5"	/* the same, for messages */
 
 /* The two roots of DESIGN §2, resolved once at start. */
 struct roots {
@@ -32,6 +33,21 @@ int	 roots_resolve(struct roots *, char **cause);
 void	 usage_for(const char *verb);
 void	 die_usage(const char *verb, const char *fmt, ...)
 	    __attribute__((format(printf, 2, 3), noreturn));
+/* Prints "agentd VERB: <getopt's complaint>" and the usage; exits 2. ch is
+ * what getopt_long returned ('?' or ':'; optstring starts "+:"). */
+void	 die_getopt(const char *verb, int ch, char **argv)
+	    __attribute__((noreturn));
+/* Output for eval: sh or csh (-s/-c; else by $SHELL like ssh-agent), JSON. */
+enum eval_format { EVAL_SH, EVAL_CSH, EVAL_JSON };
+enum eval_format eval_format_default(void);
+/* Sets *fmt to want; a different format already set (*set) is a usage
+ * error (exit 2): -s, -c and --json exclude each other. */
+int	 eval_format_set(const char *verb, enum eval_format *fmt, int *set,
+	    enum eval_format want);
+/* "unset SSH_AUTH_SOCK; unset AGENTD_SESSION;" for sh, unsetenv for csh. */
+void	 eval_print_unset(enum eval_format);
+/* Prints s single-quoted for sh or csh (cmd-start.c: how, and why). */
+void	 eval_print_quoted(enum eval_format, const char *s);
 int	 parse_duration_opt(const char *verb, const char *opt, const char *val,
 	    uint64_t *out);
 
@@ -59,6 +75,10 @@ int	 client_connect(const struct roots *, int flags, char **cause);
  * 2 x STOP_GRACE_S with CLIENT_WAIT_STOP). */
 cJSON	*client_call(const struct roots *, cJSON *req, int flags,
 	    char **cause);
+/* With CLIENT_WAIT_STOP: printed on stderr (one line, already escaped) when
+ * no reply came within CLIENT_NOTE_AFTER_MS; NULL: nothing. */
+extern const char	*client_wait_note;
+#define CLIENT_NOTE_AFTER_MS	1000
 
 /* server.c */
 #define RECORDERS_MAX	16
@@ -85,6 +105,8 @@ int	 cmd_serve(int, char **);
 int	 cmd_start(int, char **);
 int	 cmd_add(int, char **);
 int	 cmd_stop(int, char **);
+int	 cmd_kill(int, char **);
+int	 cmd_version(int, char **);
 int	 cmd_status(int, char **);
 int	 cmd_shell(int, char **);
 int	 cmd_tether(int, char **);

@@ -315,14 +315,17 @@ client_connect(const struct roots *r, int flags, char **cause)
 	return fd;
 }
 
+const char	*client_wait_note;
+
 cJSON *
 client_call(const struct roots *r, cJSON *req, int flags, char **cause)
 {
+	struct pollfd pfd;
 	cJSON *reply = NULL;
 	const char *err;
 	char *text, *body = NULL;
 	size_t bodylen;
-	int fd, ms;
+	int fd, ms, rc;
 
 	*cause = NULL;
 	text = cJSON_PrintUnformatted(req);
@@ -339,8 +342,14 @@ client_call(const struct roots *r, cJSON *req, int flags, char **cause)
 	ms = client_timeout_ms();
 	if (flags & CLIENT_WAIT_STOP)
 		ms += 2 * STOP_GRACE_S * 1000;
-	if (ctlmsg_send(fd, text, strlen(text)) == -1 ||
-	    ctlmsg_recv(fd, &body, &bodylen, ms) == -1) {
+	/* A wait that lasts: say what we wait for (a poll reads nothing). */
+	pfd.fd = fd;
+	pfd.events = POLLIN;
+	if ((rc = ctlmsg_send(fd, text, strlen(text))) == 0 &&
+	    (flags & CLIENT_WAIT_STOP) && client_wait_note != NULL &&
+	    poll(&pfd, 1, CLIENT_NOTE_AFTER_MS) == 0)
+		fprintf(stderr, "%s\n", client_wait_note);
+	if (rc == -1 || ctlmsg_recv(fd, &body, &bodylen, ms) == -1) {
 		if (errno == ETIMEDOUT)
 			client_fail(cause, EPROTO, "%s/control.sock: no answer "
 			    "from the daemon within %d s", r->run, ms / 1000);

@@ -73,7 +73,7 @@ cmd_add(int argc, char **argv)
 	char *cause = NULL;
 	int ch, rc;
 
-	while ((ch = getopt_long(argc, argv, "+h", longopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "+:h", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'S':
 			session = optarg;
@@ -89,8 +89,7 @@ cmd_add(int argc, char **argv)
 			usage_for("add");
 			return 0;
 		default:
-			usage_for("add");
-			return EXIT_USAGE;
+			die_getopt("add", ch, argv);
 		}
 	}
 	if (optind == argc)

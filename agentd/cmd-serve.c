@@ -135,7 +135,7 @@ cmd_serve(int argc, char **argv)
 	char *cause = NULL;
 	int ch, readyfd = -1;
 
-	while ((ch = getopt_long(argc, argv, "+fh", longopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "+:fh", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'f':
 			opts.foreground = 1;
@@ -180,8 +180,7 @@ cmd_serve(int argc, char **argv)
 			usage_for("serve");
 			return 0;
 		default:
-			usage_for("serve");
-			return EXIT_USAGE;
+			die_getopt("serve", ch, argv);
 		}
 	}
 	if (optind != argc)

@@ -116,9 +116,14 @@ cmd_shell(int argc, char **argv)
 	sigset_t set;
 	pid_t stdin_copier = -1;
 	int ch, fd, fds[3], nfds, p[2], sfd, rc = 1, status, tty = -1;
+	int quiet = 0;
+	char *sid = NULL, *end_reason = NULL;
 
-	while ((ch = getopt_long(argc, argv, "+htT", longopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "+:hqtT", longopts, NULL)) != -1) {
 		switch (ch) {
+		case 'q':
+			quiet = 1;
+			break;
 		case 't':
 			tty = 1;
 			break;
@@ -135,8 +140,7 @@ cmd_shell(int argc, char **argv)
 			usage_for("shell");
 			return 0;
 		default:
-			usage_for("shell");
-			return EXIT_USAGE;
+			die_getopt("shell", ch, argv);
 		}
 	}
 	if (session == NULL || *session == '\0')
@@ -219,6 +223,17 @@ cmd_shell(int argc, char **argv)
 		cJSON_Delete(msg);
 		goto out;
 	}
+	/*
+	 * Like script(1) and asciinema rec, say where the recording goes, once;
+	 * on a terminal only (and not with -q): a linked command in a pipe
+	 * keeps its stderr its own, as with ssh host cmd.
+	 */
+	if ((v = ctlmsg_get_str(msg, "session")) != NULL)
+		sid = strdup(v);
+	if (!quiet && isatty(STDERR_FILENO) &&
+	    (v = ctlmsg_get_str(msg, "recording")) != NULL)
+		fprintf(stderr, "agentd shell: recording to %s\n",
+		    escape_term_str(v));
 	cJSON_Delete(msg);
 
 	if (tty && isatty(STDIN_FILENO) &&
@@ -287,6 +302,9 @@ cmd_shell(int argc, char **argv)
 				else if (ctlmsg_get_uint(msg, "signal", 1, 64,
 				    &code) == 0)
 					rc = 128 + (int)code;
+				if ((v = ctlmsg_get_str(msg, "session_end")) !=
+				    NULL)
+					end_reason = strdup(v);
 				cJSON_Delete(msg);
 				break;
 			}
@@ -295,6 +313,17 @@ cmd_shell(int argc, char **argv)
 	}
 out:
 	restore_terminal();
+	/* The session ended under the shell: one line, like ssh's
+	 * "Connection to HOST closed.", on a terminal unless -q. */
+	if (end_reason != NULL && !quiet && isatty(STDERR_FILENO))
+		fprintf(stderr, "agentd shell: session %s %s\n",
+		    sid ? escape_term_str(sid) : "?",
+		    strcmp(end_reason, "ttl_expired") == 0 ? "expired" :
+		    strcmp(end_reason, "requested") == 0 ? "stopped" :
+		    strcmp(end_reason, "supervisor_shutdown") == 0 ?
+		    "ended: agentd shut down" : "ended");
+	free(end_reason);
+	free(sid);
 	free(text);
 	free(cause);
 	if (stdin_copier > 0) {

@@ -7,9 +7,9 @@
 
 #include "agentd.h"
 #include "ctlmsg.h"
+#include "duration.h"
 #include "escape.h"
 
-enum start_format { FMT_SH, FMT_CSH, FMT_JSON };
 
 /*
  * Every value printed for eval is quoted for the shell it targets, whatever
@@ -23,14 +23,14 @@ enum start_format { FMT_SH, FMT_CSH, FMT_JSON };
  * substitution turns newlines into blanks, so a value with a control
  * character is refused rather than printed changed.
  */
-static void
-print_quoted(enum start_format fmt, const char *s)
+void
+eval_print_quoted(enum eval_format fmt, const char *s)
 {
 	putchar('\'');
 	for (; *s != '\0'; s++) {
 		if (*s == '\'')
 			fputs("'\\''", stdout);
-		else if (*s == '!' && fmt == FMT_CSH)
+		else if (*s == '!' && fmt == EVAL_CSH)
 			fputs("'\\!'", stdout);
 		else
 			putchar(*s);
@@ -50,15 +50,15 @@ csh_unsafe(const char *s)
 }
 
 static void
-print_env(enum start_format fmt, const char *name, const char *value)
+print_env(enum eval_format fmt, const char *name, const char *value)
 {
-	if (fmt == FMT_CSH) {
+	if (fmt == EVAL_CSH) {
 		printf("setenv %s ", name);
-		print_quoted(fmt, value);
+		eval_print_quoted(fmt, value);
 		printf(";\n");
 	} else {
 		printf("%s=", name);
-		print_quoted(fmt, value);
+		eval_print_quoted(fmt, value);
 		printf("; export %s;\n", name);
 	}
 }
@@ -93,22 +93,22 @@ cmd_start(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	enum start_format fmt = FMT_SH;
-	const char *shell = getenv("SHELL"), *label = NULL, *sock, *session;
+	enum eval_format fmt = eval_format_default();
+	const char *label = NULL, *sock, *session;
 	const char *expires;
 	uint64_t ttl = 0, key_ttl = 0;
 	struct roots roots;
 	cJSON *req, *reply;
-	char *cause = NULL, *text;
-	int ch;
+	const char *ttl_arg = NULL;
+	char *cause = NULL, *text, got[32];
+	int ch, fmt_set = 0;
+	uint64_t granted;
 
-	if (shell != NULL && strlen(shell) >= 3 &&
-	    strcmp(shell + strlen(shell) - 3, "csh") == 0)
-		fmt = FMT_CSH;	/* like ssh-agent */
-	while ((ch = getopt_long(argc, argv, "+sch", longopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "+:sch", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 't':
 			parse_duration_opt("start", "--ttl", optarg, &ttl);
+			ttl_arg = optarg;
 			break;
 		case 'k':
 			parse_duration_opt("start", "--key-ttl", optarg,
@@ -121,13 +121,13 @@ cmd_start(int argc, char **argv)
 			label = optarg;
 			break;
 		case 's':
-			fmt = FMT_SH;
+			eval_format_set("start", &fmt, &fmt_set, EVAL_SH);
 			break;
 		case 'c':
-			fmt = FMT_CSH;
+			eval_format_set("start", &fmt, &fmt_set, EVAL_CSH);
 			break;
 		case 'j':
-			fmt = FMT_JSON;
+			eval_format_set("start", &fmt, &fmt_set, EVAL_JSON);
 			break;
 		case 'D':
 			dir_opt = optarg;
@@ -136,8 +136,7 @@ cmd_start(int argc, char **argv)
 			usage_for("start");
 			return 0;
 		default:
-			usage_for("start");
-			return EXIT_USAGE;
+			die_getopt("start", ch, argv);
 		}
 	}
 	if (optind != argc)
@@ -147,7 +146,7 @@ cmd_start(int argc, char **argv)
 		return 1;
 	}
 	/* The socket lies in R: refuse before a session exists for nothing. */
-	if (fmt == FMT_CSH && csh_unsafe(roots.run)) {
+	if (fmt == EVAL_CSH && csh_unsafe(roots.run)) {
 		fprintf(stderr, "agentd start: %s: holds a control character "
 		    "that csh cannot take: use -s or --json\n",
 		    escape_term_str(roots.run));
@@ -178,7 +177,14 @@ cmd_start(int argc, char **argv)
 		cJSON_Delete(reply);
 		return 1;
 	}
-	if (fmt == FMT_CSH && (csh_unsafe(sock) || csh_unsafe(session) ||
+	/* The daemon caps --ttl at its --max-ttl: said, not done silently. */
+	if (ttl != 0 && ctlmsg_get_uint(reply, "ttl_s", 1, UINT64_MAX,
+	    &granted) == 0 && granted < ttl) {
+		duration_format(granted, got, sizeof(got));
+		fprintf(stderr, "agentd start: --ttl %s capped at the daemon's "
+		    "--max-ttl: %s\n", escape_term_str(ttl_arg), got);
+	}
+	if (fmt == EVAL_CSH && (csh_unsafe(sock) || csh_unsafe(session) ||
 	    csh_unsafe(expires))) {
 		fprintf(stderr, "agentd start: the reply holds a control "
 		    "character that csh cannot take (use -s or --json); %s\n",
@@ -187,7 +193,7 @@ cmd_start(int argc, char **argv)
 		cJSON_Delete(reply);
 		return 1;
 	}
-	if (fmt == FMT_JSON) {
+	if (fmt == EVAL_JSON) {
 		if ((text = cJSON_PrintUnformatted(reply)) != NULL)
 			printf("%s\n", text);
 		free(text);
@@ -195,9 +201,9 @@ cmd_start(int argc, char **argv)
 		print_env(fmt, "SSH_AUTH_SOCK", sock);
 		print_env(fmt, "AGENTD_SESSION", session);
 		fputs("echo agentd session ", stdout);
-		print_quoted(fmt, session);
+		eval_print_quoted(fmt, session);
 		fputs(" expires at ", stdout);
-		print_quoted(fmt, expires);
+		eval_print_quoted(fmt, expires);
 		fputs(";\n", stdout);
 	}
 	cJSON_Delete(reply);

@@ -27,7 +27,7 @@ cmd_status(int argc, char **argv)
 	char *cause = NULL, *text, *safe = NULL, rem[32];
 	int ch, json = 0;
 
-	while ((ch = getopt_long(argc, argv, "+h", longopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "+:h", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'j':
 			json = 1;
@@ -39,8 +39,7 @@ cmd_status(int argc, char **argv)
 			usage_for("status");
 			return 0;
 		default:
-			usage_for("status");
-			return EXIT_USAGE;
+			die_getopt("status", ch, argv);
 		}
 	}
 	if (optind != argc)
@@ -84,7 +83,7 @@ cmd_status(int argc, char **argv)
 			    &left) == -1)
 				left = 0;
 			duration_format(left, rem, sizeof(rem));
-			if (ctlmsg_get_uint(s, "keys_loaded", 0, INT32_MAX,
+			if (ctlmsg_get_uint(s, "keys_held", 0, INT32_MAX,
 			    &keys) == -1)
 				keys = 0;
 			/* Every string is the daemon's or a user's: escaped

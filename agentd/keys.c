@@ -54,7 +54,8 @@ keys_held(struct session *se, const struct agentproto_key *key)
 
 int
 keys_loaded(struct session *se, const struct agentproto_key *key,
-    uint32_t lifetime, int confirm, const char *provider, char **cause)
+    uint32_t lifetime, int64_t asked, int confirm, const char *provider,
+    char **cause)
 {
 	struct session_key *k, *nk;
 	struct jsonw *w;
@@ -63,6 +64,10 @@ keys_loaded(struct session *se, const struct agentproto_key *key,
 	jsonw_str(w, "fingerprint", key->fingerprint);
 	jsonw_str(w, "key_type", key->type);
 	jsonw_uint(w, "lifetime_s", lifetime);
+	/* What the client asked (ssh-add -t), when it asked: ssh-add prints
+	 * that value whatever the cap made of it. */
+	if (asked >= 0)
+		jsonw_uint(w, "lifetime_asked_s", (uint64_t)asked);
 	jsonw_bool(w, "confirm", confirm != 0);
 	if (provider != NULL)
 		jsonw_str(w, "provider", provider);

@@ -63,6 +63,7 @@ struct pending {
 	unsigned char		*blob;		/* PEND_ADD: to undo the add */
 	size_t			 bloblen;
 	uint32_t		 lifetime;
+	int64_t			 asked;		/* asked lifetime, -1: none */
 	int			 confirm;
 	int			 forwarding;	/* PEND_BIND */
 	char			*provider;	/* PEND_CARD_*: module path */
@@ -234,6 +235,7 @@ relay_add(struct relay *r, const unsigned char *frame, size_t flen,
 	p->blob = add->blob;	/* kept to undo the add if it cannot be logged */
 	p->bloblen = add->bloblen;
 	p->lifetime = life;
+	p->asked = add->has_lifetime ? (int64_t)add->lifetime : -1;
 	p->confirm = add->confirm;
 	add->blob = NULL;
 	return 0;
@@ -278,6 +280,7 @@ relay_card_add(struct relay *r, const unsigned char *frame, size_t flen,
 	p = pending_push(r, PEND_CARD_ADD);
 	p->provider = provider;
 	p->lifetime = life;
+	p->asked = req->add.has_lifetime ? (int64_t)req->add.lifetime : -1;
 	p->confirm = req->add.confirm;
 	r->barrier = true;
 	return 0;
@@ -409,6 +412,7 @@ relay_card_list(struct relay *r, struct pending *done)
 	p->provider = done->provider;
 	done->provider = NULL;
 	p->lifetime = done->lifetime;
+	p->asked = done->asked;
 	p->confirm = done->confirm;
 	p->card_add = done->kind == PEND_CARD_ADD;
 	return 0;
@@ -443,7 +447,7 @@ relay_card_audit(struct relay *r, const struct pending *p,
 	for (i = 0; i < n; i++) {
 		if (keys_held(se, &keys[i]) || relay_add_pending(se, &keys[i]))
 			continue;
-		if (keys_loaded(se, &keys[i], p->lifetime, p->confirm,
+		if (keys_loaded(se, &keys[i], p->lifetime, p->asked, p->confirm,
 		    p->provider, &cause) == -1) {
 			log_warn("session %s: key_loaded not written: %s",
 			    se->id, cause ? cause : "?");
@@ -505,7 +509,8 @@ relay_reply(struct relay *r, const unsigned char *frame, size_t flen)
 	switch (p.kind) {
 	case PEND_ADD:
 		if (type == AGENTPROTO_SUCCESS &&
-		    keys_loaded(r->se, &p.key, p.lifetime, p.confirm,
+		    keys_loaded(r->se, &p.key, p.lifetime, p.asked,
+		    p.confirm,
 		    NULL, &cause) == -1) {
 			log_warn("session %s: key_loaded not written (%s): "
 			    "removing the key again", r->se->id,

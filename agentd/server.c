@@ -533,6 +533,23 @@ ctl_reply_error(struct ctlconn *c, const char *fmt, ...)
 	ctl_send(c);
 }
 
+static void	begin_shutdown(void);
+
+/* agentd kill: every session ends (supervisor_shutdown), then the daemon;
+ * the reply waits until both are done (server_run). */
+static void
+ctl_kill(struct ctlconn *c, const cJSON *req)
+{
+	(void)req;
+	if (server->killer != NULL) {
+		ctl_reply_error(c, "agentd is shutting down");
+		return;
+	}
+	session_kill_request(c);
+	server->killer = c;
+	begin_shutdown();
+}
+
 static void
 ctl_dispatch(struct ctlconn *c)
 {
@@ -544,6 +561,7 @@ ctl_dispatch(struct ctlconn *c)
 		{ "stop", session_stop_request },
 		{ "add", session_add },
 		{ "shell", shell_start },
+		{ "kill", ctl_kill },
 	};
 	const char *cmd;
 	cJSON *req;
@@ -989,5 +1007,7 @@ server_run(const struct roots *roots, const struct serve_opts *opts,
 		ev_free_graveyard();
 	}
 	server_finish();
+	if (server->killer != NULL)
+		session_kill_reply(server->killer);	/* all is logged */
 	return 0;
 }

@@ -235,6 +235,7 @@ struct server {
 	TAILQ_HEAD(, ctlconn)	 conns;
 	size_t			 nconns;
 	bool			 shutting_down;
+	struct ctlconn		*killer;	/* agentd kill, answered at exit */
 	uint64_t		 timer_ns;	/* armed for, 0: disarmed */
 	uint64_t		 fd_short_ns;	/* last shortage, 0: none yet */
 	bool			 accept_paused;	/* listeners not polled */
@@ -296,6 +297,14 @@ int	 ctl_take_over(struct ctlconn *);
 
 /* session.c */
 struct session *session_find(const char *id);
+/*
+ * The session a client's --session names (DESIGN §7): a full id, a unique id
+ * prefix, or the label of one active session (the rule: lib/ids). Only
+ * active sessions count, and stopping ones when stopping_ok. Returns it, or
+ * NULL after replying the error to c (none; several, listed on one line).
+ */
+struct session *session_target(struct ctlconn *, const char *query,
+	    bool stopping_ok);
 /* A shell of se ended: the session may finish now. */
 void	 session_shell_gone(struct session *);
 /* Whole seconds until the session's TTL ends (0 once it has). */
@@ -303,6 +312,10 @@ uint64_t session_remaining_s(const struct session *);
 void	 session_start(struct ctlconn *, const cJSON *req);
 void	 session_stop_request(struct ctlconn *, const cJSON *req);
 void	 session_add(struct ctlconn *, const cJSON *req);
+/* agentd kill: c waits for the end of every session (and holds a ref);
+ * session_kill_reply answers it when the daemon is done, and unrefs. */
+void	 session_kill_request(struct ctlconn *);
+void	 session_kill_reply(struct ctlconn *);
 void	 session_status(struct ctlconn *);
 /* Begins ending a session with reason (stopped/...); no-op when stopping. */
 void	 session_end(struct session *, const char *reason);
@@ -317,8 +330,10 @@ void	 session_shutdown_all(void);
  * writer returns 0, or -1 with *cause when the event is not durable. */
 uint32_t keys_lifetime_cap(const struct session *, int has_lifetime,
 	    uint32_t want);
+/* asked: the lifetime the client asked for, -1 when it asked none. */
 int	 keys_loaded(struct session *, const struct agentproto_key *,
-	    uint32_t lifetime, int confirm, const char *provider, char **cause);
+	    uint32_t lifetime, int64_t asked, int confirm, const char *provider,
+	    char **cause);
 /* Whether the session's agent holds this identity, as far as we know. */
 bool	 keys_held(struct session *, const struct agentproto_key *);
 /* After a smartcard removal: key_removed/requested for each card key not in

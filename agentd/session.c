@@ -27,6 +27,7 @@
 #include "auditlog.h"
 #include "auditread.h"
 #include "duration.h"
+#include "ids.h"
 #include "privdir.h"
 #include "server.h"
 #include "timefmt.h"
@@ -48,6 +49,67 @@ session_find(const char *id)
 		if (strcmp(se->id, id) == 0)
 			return se;
 	}
+	return NULL;
+}
+
+/* Sessions a target may name: active ones, and stopping ones for a stop. */
+static bool
+session_targetable(const struct session *se, bool stopping_ok)
+{
+	return se->state == SESSION_ACTIVE ||
+	    (stopping_ok && se->state == SESSION_STOPPING);
+}
+
+#define TARGET_CANDIDATES_SHOWN	8
+
+struct session *
+session_target(struct ctlconn *c, const char *query, bool stopping_ok)
+{
+	struct session *se, *found = NULL;
+	enum ids_match m;
+	char list[1024];
+	size_t n = 0, len;
+
+	if (query == NULL || *query == '\0') {
+		ctl_reply_error(c, "no session named (use --session or "
+		    "AGENTD_SESSION)");
+		return NULL;
+	}
+	/* The rule is lib/ids (ids_match): an exact id wins, else one
+	 * session whose id starts with query or whose label it is. */
+	TAILQ_FOREACH(se, &server->sessions, entry) {
+		if (!session_targetable(se, stopping_ok))
+			continue;
+		m = ids_match(query, se->id, se->label);
+		if (m == IDS_MATCH_EXACT)
+			return se;
+		if (m != IDS_MATCH_NONE) {
+			found = se;
+			n++;
+		}
+	}
+	if (n == 1)
+		return found;
+	if (n == 0) {
+		ctl_reply_error(c, "no active session %.64s", query);
+		return NULL;
+	}
+	/* Ambiguous: one line naming the candidates (the client escapes it). */
+	list[0] = '\0';
+	n = 0;
+	TAILQ_FOREACH(se, &server->sessions, entry) {
+		if (!session_targetable(se, stopping_ok) ||
+		    ids_match(query, se->id, se->label) == IDS_MATCH_NONE)
+			continue;
+		if (n++ >= TARGET_CANDIDATES_SHOWN)
+			continue;
+		len = strlen(list);
+		snprintf(list + len, sizeof(list) - len, "%s%s%s%.64s%s",
+		    n > 1 ? ", " : "", se->id, se->label[0] ? " (" : "",
+		    se->label, se->label[0] ? ")" : "");
+	}
+	ctl_reply_error(c, "session %.64s is ambiguous, %zu match: %s%s",
+	    query, n, list, n > TARGET_CANDIDATES_SHOWN ? ", ..." : "");
 	return NULL;
 }
 
@@ -831,7 +893,7 @@ session_start(struct ctlconn *c, const cJSON *req)
 void
 session_stop_request(struct ctlconn *c, const cJSON *req)
 {
-	struct session *se, *tmp;
+	struct session *se, *tmp, *target = NULL;
 	struct stop_waiter *w;
 	const char *id = ctlmsg_get_str(req, "session");
 	bool all = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(req, "all"));
@@ -841,13 +903,10 @@ session_stop_request(struct ctlconn *c, const cJSON *req)
 		ctl_reply_error(c, "stop: name a session or all");
 		return;
 	}
-	if (!all && ((se = session_find(id)) == NULL ||
-	    se->state == SESSION_STARTING || se->state == SESSION_SPARE)) {
-		ctl_reply_error(c, "no active session %.64s", id);
+	if (!all && (target = session_target(c, id, true)) == NULL)
 		return;
-	}
 	TAILQ_FOREACH_SAFE(se, &server->sessions, entry, tmp) {
-		if ((!all && strcmp(se->id, id) != 0) ||
+		if ((!all && se != target) ||
 		    se->state == SESSION_STARTING || se->state == SESSION_SPARE)
 			continue;
 		if ((w = calloc(1, sizeof(*w))) == NULL)
@@ -866,6 +925,42 @@ session_stop_request(struct ctlconn *c, const cJSON *req)
 		if (!TAILQ_EMPTY(&se->waiters) && se->state == SESSION_ACTIVE)
 			session_end(se, "requested");
 	}
+}
+
+static void
+kill_reply_fields(struct jsonw *w, void *arg)
+{
+	jsonw_int(w, "pid", getpid());
+	stop_reply_fields(w, arg);
+}
+
+void
+session_kill_request(struct ctlconn *c)
+{
+	struct session *se;
+	struct stop_waiter *w;
+
+	TAILQ_FOREACH(se, &server->sessions, entry) {
+		if (!session_targetable(se, true))
+			continue;
+		if ((w = calloc(1, sizeof(*w))) == NULL)
+			continue;
+		w->c = c;
+		c->refs++;
+		TAILQ_INSERT_TAIL(&se->waiters, w, entry);
+	}
+	c->refs++;	/* held until session_kill_reply: the daemon's end */
+}
+
+void
+session_kill_reply(struct ctlconn *c)
+{
+	if (c->stop_failed)
+		ctl_reply_error(c, "agentd stopped, but the audit log is full: "
+		    "end events were not written");
+	else
+		ctl_reply_ok(c, kill_reply_fields, c);
+	ctl_unref(c);
 }
 
 uint64_t
@@ -894,17 +989,7 @@ add_reply_fields(struct jsonw *w, void *arg)
 static struct session *
 active_session(struct ctlconn *c, const cJSON *req)
 {
-	const char *id = ctlmsg_get_str(req, "session");
-	struct session *se = session_find(id);
-
-	if (id == NULL)
-		ctl_reply_error(c, "no session named (use --session or "
-		    "AGENTD_SESSION)");
-	else if (se == NULL || se->state != SESSION_ACTIVE)
-		ctl_reply_error(c, "no active session %.64s", id);
-	else
-		return se;
-	return NULL;
+	return session_target(c, ctlmsg_get_str(req, "session"), false);
 }
 
 void
@@ -957,7 +1042,7 @@ status_fields(struct jsonw *w, void *arg)
 		jsonw_uint(w, "ttl_s", se->ttl_s);
 		jsonw_uint(w, "key_ttl_s", se->key_ttl_s);
 		jsonw_uint(w, "remaining_s", session_remaining_s(se));
-		jsonw_uint(w, "keys_loaded", se->nkeys);
+		jsonw_uint(w, "keys_held", se->nkeys);
 		jsonw_object_end(w);
 	}
 	jsonw_array_end(w);

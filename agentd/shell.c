@@ -56,8 +56,48 @@ static void	shell_rec_cb(void *, enum recorder_status);
 
 /* --- spawning ------------------------------------------------------------- */
 
+/*
+ * The roots of this daemon as the variables that make roots_resolve() find
+ * them again (DESIGN §6: agentd and auditctl inside a linked shell reach the
+ * same daemon and log): AGENTD_DIR when R is S/run, else XDG_RUNTIME_DIR
+ * and XDG_STATE_HOME where they are not the defaults. Returns how many
+ * entries it pushed into e, or -1.
+ */
+static int
+shell_env_roots(char **e, const struct passwd *pw)
+{
+	const struct roots *r = &server->roots;
+	size_t slen = strlen(r->state), rlen = strlen(r->run);
+	char def[PATH_MAX];
+	int n = 0;
+
+	if (rlen == slen + 4 && strncmp(r->run, r->state, slen) == 0 &&
+	    strcmp(r->run + slen, "/run") == 0)
+		return asprintf(&e[0], "AGENTD_DIR=%s", r->state) == -1 ?
+		    -1 : 1;
+	if (rlen > 7 && strcmp(r->run + rlen - 7, "/agentd") == 0) {
+		if (asprintf(&e[n], "XDG_RUNTIME_DIR=%.*s", (int)(rlen - 7),
+		    r->run) == -1)
+			return -1;
+		n++;
+	}
+	snprintf(def, sizeof(def), "%s/.local/state/agentd", pw->pw_dir);
+	if (strcmp(r->state, def) != 0 && slen > 7 &&
+	    strcmp(r->state + slen - 7, "/agentd") == 0) {
+		if (asprintf(&e[n], "XDG_STATE_HOME=%.*s", (int)(slen - 7),
+		    r->state) == -1) {
+			while (n > 0)
+				free(e[--n]);
+			return -1;
+		}
+		n++;
+	}
+	return n;
+}
+
 /* The environment a linked command gets: nothing of the daemon's, only what
- * a login would set plus the session, and the caller's TERM, PATH, LANG. */
+ * a login would set plus the session and the daemon's roots, and the
+ * caller's TERM, PATH, LANG, LC_ALL, LC_CTYPE, COLORTERM (agentd(1)). */
 static char **
 shell_env(const struct session *se, const cJSON *req, const struct passwd *pw)
 {
@@ -67,8 +107,9 @@ shell_env(const struct session *se, const cJSON *req, const struct passwd *pw)
 	const char *v;
 	char **e;
 	size_t n = 0, i;
+	int nr;
 
-	if ((e = calloc(16, sizeof(*e))) == NULL)
+	if ((e = calloc(20, sizeof(*e))) == NULL)
 		return NULL;
 #define PUSH(...) do { if (asprintf(&e[n], __VA_ARGS__) == -1) goto fail; n++; } while (0)
 	PUSH("SSH_AUTH_SOCK=%s", se->sock_path);
@@ -77,6 +118,9 @@ shell_env(const struct session *se, const cJSON *req, const struct passwd *pw)
 	PUSH("USER=%s", pw->pw_name);
 	PUSH("LOGNAME=%s", pw->pw_name);
 	PUSH("SHELL=%s", pw->pw_shell[0] ? pw->pw_shell : "/bin/sh");
+	if ((nr = shell_env_roots(e + n, pw)) == -1)
+		goto fail;
+	n += (size_t)nr;
 	for (i = 0; i < sizeof(from_client) / sizeof(from_client[0]); i++) {
 		if ((v = ctlmsg_get_str(env, from_client[i])) != NULL &&
 		    strchr(v, '\n') == NULL)
@@ -202,7 +246,7 @@ shell_spawn(struct shell *sh, char **argv, char **envp, const char *cwd,
 	    .ws_row = (unsigned short)sh->rows };
 	struct termios t;
 	char slave[128], go;
-	int sync[2], op[2] = { -1, -1 }, ep[2] = { -1, -1 }, sfd, i;
+	int sync[2], op[2] = { -1, -1 }, ep[2] = { -1, -1 }, sfd, i, err;
 	pid_t pid, daemon_pid = getpid();
 
 	if (sh->tty) {
@@ -263,10 +307,12 @@ shell_spawn(struct shell *sh, char **argv, char **envp, const char *cwd,
 		if (cwd == NULL || chdir(cwd) == -1)
 			(void)chdir("/");
 		execvpe(argv[0], argv, envp);
+		err = errno;
 		dprintf(STDERR_FILENO, "agentd shell: %s: %s%s",
-		    escape_term_str(argv[0]), strerror(errno),
+		    escape_term_str(argv[0]), strerror(err),
 		    sh->tty ? "\r\n" : "\n");
-		_exit(127);
+		/* As the shells do: 127 not found, 126 found but not run. */
+		_exit(err == ENOENT || err == ENOTDIR ? 127 : 126);
 	}
 	close(sync[0]);
 	sh->sync_fd = sync[1];
@@ -510,12 +556,8 @@ shell_start(struct ctlconn *c, const cJSON *req)
 	uint64_t cols = 80, rows = 24;
 	int recfd, i;
 
-	if (id == NULL || (se = session_find(id)) == NULL ||
-	    se->state != SESSION_ACTIVE) {
-		ctl_reply_error(c, "no active session %.64s to link a shell to",
-		    id ? id : "(none named)");
+	if ((se = session_target(c, id, false)) == NULL)
 		return;
-	}
 	/* "tty": absent means a PTY (clients before pipes existed). */
 	tty = cJSON_GetObjectItemCaseSensitive(req, "tty");
 	if (tty != NULL && !cJSON_IsBool(tty)) {
@@ -1137,6 +1179,9 @@ shell_finish(struct shell *sh)
 			jsonw_int(&r, "exit_status", WEXITSTATUS(st));
 		else
 			jsonw_int(&r, "signal", WTERMSIG(st));
+		/* Why the session hung it up, for the client's last line. */
+		if (se->state == SESSION_STOPPING && se->exit_reason != NULL)
+			jsonw_str(&r, "session_end", se->exit_reason);
 		jsonw_end(&r);
 		if (jsonw_ok(&r))
 			(void)ctlmsg_send(sh->ctl_fd, r.buf, r.len);

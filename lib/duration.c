@@ -6,6 +6,7 @@
 
 #include "duration.h"
 
+/* Units for formatting, largest first (weeks are parsed, not printed). */
 static const struct {
 	char		unit;
 	uint64_t	secs;
@@ -14,11 +15,29 @@ static const struct {
 };
 #define NUNITS (sizeof(units) / sizeof(units[0]))
 
+/* Seconds per unit letter (either case), or 0 when it is not one. */
+static uint64_t
+unit_secs(char c)
+{
+	switch (c) {
+	case 's': case 'S':
+		return 1;
+	case 'm': case 'M':
+		return 60;
+	case 'h': case 'H':
+		return 3600;
+	case 'd': case 'D':
+		return 86400;
+	case 'w': case 'W':
+		return 7 * 86400;
+	}
+	return 0;
+}
+
 int
 duration_parse(const char *s, uint64_t *out)
 {
-	uint64_t total = 0, n;
-	size_t next_unit = 0, u;
+	uint64_t total = 0, n, mult;
 	const char *p = s;
 	int ndigits;
 
@@ -26,6 +45,8 @@ duration_parse(const char *s, uint64_t *out)
 		errno = EINVAL;
 		return -1;
 	}
+	/* OpenSSH's convtime(): NUMBER[UNIT]..., in any order, summed; a
+	 * number without a unit is seconds (only possible last). */
 	while (*p != '\0') {
 		n = 0;
 		for (ndigits = 0; *p >= '0' && *p <= '9'; p++, ndigits++) {
@@ -39,29 +60,18 @@ duration_parse(const char *s, uint64_t *out)
 			errno = EINVAL;
 			return -1;
 		}
-		if (*p == '\0') {
-			/* A bare number is seconds, but only on its own ("90"). */
-			if (p - s != ndigits) {
-				errno = EINVAL;
-				return -1;
-			}
-			*out = n;
-			return 0;
-		}
-		for (u = next_unit; u < NUNITS && units[u].unit != *p; u++)
-			;
-		if (u == NUNITS) {
+		if (*p == '\0')
+			mult = 1;
+		else if ((mult = unit_secs(*p++)) == 0) {
 			errno = EINVAL;
 			return -1;
 		}
-		if (n > DURATION_MAX / units[u].secs ||
-		    total > DURATION_MAX - n * units[u].secs) {
+		if (n > DURATION_MAX / mult ||
+		    total > DURATION_MAX - n * mult) {
 			errno = ERANGE;
 			return -1;
 		}
-		total += n * units[u].secs;
-		next_unit = u + 1;
-		p++;
+		total += n * mult;
 	}
 	*out = total;
 	return 0;

@@ -1,4 +1,4 @@
-/* duration: "90", "90s", "15m", "2h", "1h30m", "7d" -> seconds. */
+/* duration: "90", "90s", "15m", "2h", "1h30m", "7d", "1w", "1H" -> seconds. */
 #ifndef AGENTD_DURATION_H
 #define AGENTD_DURATION_H
 
@@ -7,11 +7,12 @@
 #define DURATION_MAX	(UINT32_MAX)	/* ssh-agent lifetimes are uint32 seconds */
 
 /*
- * Parses s as a sequence of <digits><unit> with units d, h, m, s (a bare
- * number is seconds; each unit at most once, largest first, like systemd and
- * sshd_config). Returns 0 with *out in seconds, or -1 with errno EINVAL (bad
- * form) or ERANGE (more than DURATION_MAX seconds). Zero is valid here;
- * callers that need a positive duration say so themselves.
+ * Parses s as OpenSSH's TIME FORMATS (sshd_config(5)): a sequence of
+ * <digits>[unit] with units s, m, h, d, w in either case, in any order, the
+ * parts summed ("1h30m", "30m1h", "1h30" = 3630); a number without a unit is
+ * seconds. Returns 0 with *out in seconds, or -1 with errno EINVAL (bad form)
+ * or ERANGE (more than DURATION_MAX seconds). Zero is valid here; callers
+ * that need a positive duration say so themselves.
  */
 int	duration_parse(const char *s, uint64_t *out);
 

@@ -43,3 +43,42 @@ ids_valid(const char *s)
 	}
 	return true;
 }
+
+enum ids_match
+ids_match(const char *query, const char *id, const char *label)
+{
+	size_t qlen;
+
+	if (query == NULL || *query == '\0' || id == NULL)
+		return IDS_MATCH_NONE;
+	if (strcmp(query, id) == 0)
+		return IDS_MATCH_EXACT;
+	qlen = strlen(query);
+	if (strncmp(query, id, qlen) == 0)
+		return IDS_MATCH_PREFIX;
+	if (label != NULL && *label != '\0' && strcmp(query, label) == 0)
+		return IDS_MATCH_LABEL;
+	return IDS_MATCH_NONE;
+}
+
+long
+ids_resolve(const char *query, const char *const *ids,
+    const char *const *labels, size_t n)
+{
+	long found = -1;
+	size_t i, nmatch = 0;
+	enum ids_match m;
+
+	for (i = 0; i < n; i++) {
+		m = ids_match(query, ids[i], labels != NULL ? labels[i] : NULL);
+		if (m == IDS_MATCH_EXACT)
+			return (long)i;
+		if (m != IDS_MATCH_NONE) {
+			nmatch++;
+			found = (long)i;
+		}
+	}
+	if (nmatch > 1)
+		return -2;
+	return found;
+}

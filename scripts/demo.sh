@@ -4,12 +4,18 @@
 set -eu
 A=${AGENTD:?}
 C=${AUDITCTL:-$(dirname "$A")/auditctl}
-AGENTD_DIR=$(mktemp -d /tmp/agentd-demo.XXXXXX)
-KEYS=$(mktemp -d /tmp/agentd-demo-keys.XXXXXX)
+T=${TMPDIR:-/tmp}
+AGENTD_DIR=$(mktemp -d "$T/agentd-demo.XXXXXX")
+KEYS=$(mktemp -d "$T/agentd-demo-keys.XXXXXX")
 export AGENTD_DIR
-unset AGENTD_SESSION SSH_AUTH_SOCK
+unset AGENTD_SESSION SSH_AUTH_SOCK XDG_RUNTIME_DIR XDG_STATE_HOME
 
+# Every way out cleans up: the daemon (and with it the sessions and the spare
+# agent) is stopped and the key removed. A signal, SIGPIPE included (`make
+# demo | head`: a write to the closed pipe would kill the shell, skipping an
+# EXIT trap), exits through the EXIT trap; its output goes nowhere then.
 cleanup() {
+	trap '' PIPE INT TERM HUP
 	pid=$(cat "$AGENTD_DIR/run/agentd.pid" 2>/dev/null || true)
 	if [ -n "$pid" ]; then
 		kill -TERM "$pid" 2>/dev/null || true
@@ -17,7 +23,13 @@ cleanup() {
 	fi
 	rm -rf "$AGENTD_DIR" "$KEYS"
 }
-trap cleanup EXIT INT TERM
+trap cleanup EXIT
+trap 'exit 141' PIPE
+trap 'exit 130' INT
+trap 'exit 143' TERM
+trap 'exit 129' HUP
+
+echo "# AGENTD_DIR=$AGENTD_DIR (removed at the end)"
 
 step() { printf '\n\033[1m$ %s\033[0m\n' "$*"; }
 
@@ -44,14 +56,17 @@ step "agentd status"
 step "agentd shell -- sh -c 'ssh-add -l; echo recorded'   # a linked, recorded shell"
 "$A" shell -- sh -c 'ssh-add -l; echo recorded' </dev/null
 
-step "agentd stop"
-"$A" stop
+step "eval \"\$(agentd stop)\"   # prints the unsets, like ssh-agent -k"
+id=$AGENTD_SESSION
+out=$("$A" stop)
+printf '%s\n' "$out"
+eval "$out"
 
 step "auditctl --list"
 "$C" --list
 
-step "auditctl show \$AGENTD_SESSION"
-"$C" show "$AGENTD_SESSION"
+step "auditctl show $id"
+"$C" show "$id"
 
 step "auditctl verify"
 "$C" verify

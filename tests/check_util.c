@@ -157,15 +157,31 @@ START_TEST(test_duration_valid)
 	expect_duration("4294967295", UINT32_MAX);
 	expect_duration("4294967295s", UINT32_MAX);
 	expect_duration("49710d6h28m15s", UINT32_MAX);
+	/* OpenSSH's TIME FORMATS (sshd_config(5)): weeks, either case, any
+	 * order, repeats summed, a trailing bare number is seconds. */
+	expect_duration("1w", 7 * 86400);
+	expect_duration("2W", 14 * 86400);
+	expect_duration("1H", 3600);
+	expect_duration("30S", 30);
+	expect_duration("10M", 600);
+	expect_duration("3D", 3 * 86400);
+	expect_duration("1w2d", 9 * 86400);
+	expect_duration("1m1h", 3660);
+	expect_duration("1s1d", 86401);
+	expect_duration("1h1h", 7200);
+	expect_duration("1s1s", 2);
+	expect_duration("1h30", 3630);
+	expect_duration("1d2", 86402);
+	expect_duration("7101w3d6h28m15s", UINT32_MAX);
 }
 END_TEST
 
 START_TEST(test_duration_invalid)
 {
 	static const char *const bad[] = {
-		"", "m", "s", "1x", "1m1h", "1s1d", "1h1h", "1s1s", "-5", " 5",
-		"5 ", "1.5h", "+5", "1H", "h1", "1h 30m", "1h30m ", "5ss",
-		"0x10", "1h30", "1d2", "5\n",
+		"", "m", "s", "1x", "-5", " 5", "5 ", "1.5h", "+5", "h1",
+		"1h 30m", "1h30m ", "5ss", "0x10", "5\n", "1y", "1ms", "1hh",
+		"w", "1w-1d", "1\xc2\xb5s",
 	};
 	size_t i;
 
@@ -186,6 +202,8 @@ START_TEST(test_duration_range)
 	expect_duration_err("99999999999999999999999999", ERANGE);
 	expect_duration_err("18446744073709551616s", ERANGE);
 	expect_duration_err("49710d99999999999h", ERANGE);
+	expect_duration_err("7102w", ERANGE);
+	expect_duration_err("4294967295s1", ERANGE);
 	expect_duration("71582788m", 71582788ULL * 60);
 	expect_duration("1193046h", 1193046ULL * 3600);
 }
@@ -301,6 +319,53 @@ START_TEST(test_ids_valid)
 	ck_assert(!ids_valid("../aaaaaaaaaaaaaaaaaaaaaaa"));
 	ck_assert(!ids_valid("aaaaaaaaaaaaa aaaaaaaaaaaa"));
 	ck_assert(!ids_valid("aaaaaaaaaaaaa\xc3\xa9" "aaaaaaaaaaa"));
+}
+END_TEST
+
+START_TEST(test_ids_match)
+{
+	const char *id = "zaf45bcdefghijklmnopqrstuv";
+
+	ck_assert_int_eq(ids_match(id, id, "lbl"), IDS_MATCH_EXACT);
+	ck_assert_int_eq(ids_match("zaf45", id, "lbl"), IDS_MATCH_PREFIX);
+	ck_assert_int_eq(ids_match("z", id, NULL), IDS_MATCH_PREFIX);
+	ck_assert_int_eq(ids_match("lbl", id, "lbl"), IDS_MATCH_LABEL);
+	ck_assert_int_eq(ids_match("lb", id, "lbl"), IDS_MATCH_NONE);
+	ck_assert_int_eq(ids_match("lbl2", id, "lbl"), IDS_MATCH_NONE);
+	ck_assert_int_eq(ids_match("zaf45x", id, "lbl"), IDS_MATCH_NONE);
+	ck_assert_int_eq(ids_match("zaf45bcdefghijklmnopqrstuvw", id, ""),
+	    IDS_MATCH_NONE);	/* longer than the id */
+	ck_assert_int_eq(ids_match("", id, ""), IDS_MATCH_NONE);
+	ck_assert_int_eq(ids_match(NULL, id, "x"), IDS_MATCH_NONE);
+	ck_assert_int_eq(ids_match("ZAF45", id, NULL), IDS_MATCH_NONE);
+}
+END_TEST
+
+START_TEST(test_ids_resolve)
+{
+	const char *ids[] = { "aaaa1", "aaab2", "bbbb3", "cccc4" };
+	const char *labels[] = { "web", "dup", "dup", "aaaa1x" };
+
+	ck_assert_int_eq(ids_resolve("aaaa1", ids, labels, 4), 0);
+	ck_assert_int_eq(ids_resolve("aaaa", ids, labels, 4), 0);
+	ck_assert_int_eq(ids_resolve("aaa", ids, labels, 4), -2);
+	ck_assert_int_eq(ids_resolve("web", ids, labels, 4), 0);
+	ck_assert_int_eq(ids_resolve("dup", ids, labels, 4), -2);
+	ck_assert_int_eq(ids_resolve("aaaa1x", ids, labels, 4), 3);
+	ck_assert_int_eq(ids_resolve("c", ids, labels, 4), 3);
+	ck_assert_int_eq(ids_resolve("zzz", ids, labels, 4), -1);
+	ck_assert_int_eq(ids_resolve("", ids, labels, 4), -1);
+	ck_assert_int_eq(ids_resolve("b", ids, NULL, 4), 2);
+	ck_assert_int_eq(ids_resolve("x", ids, labels, 0), -1);
+	{
+		/* An exact id wins over a label that is the same text and
+		 * over longer ids it prefixes. */
+		const char *ids2[] = { "abc", "abcdef", "xyz" };
+		const char *labels2[] = { "", "", "abc" };
+
+		ck_assert_int_eq(ids_resolve("abc", ids2, labels2, 3), 0);
+		ck_assert_int_eq(ids_resolve("ab", ids2, labels2, 3), -2);
+	}
 }
 END_TEST
 
@@ -1763,6 +1828,8 @@ util_suite(void)
 	tc = util_tcase("ids", 30);
 	tcase_add_test(tc, test_ids_new);
 	tcase_add_test(tc, test_ids_valid);
+	tcase_add_test(tc, test_ids_match);
+	tcase_add_test(tc, test_ids_resolve);
 	suite_add_tcase(s, tc);
 
 	tc = util_tcase("jsonw", 30);

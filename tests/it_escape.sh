@@ -97,10 +97,10 @@ want=$(jq -r 'select(.event == "created") | .label' "$LOG" | sort)
 
 # Messages that name a label or an argument.
 for l in "${labels[@]}"; do
-	"$AGENTD" stop --session "$l" 2> "$WORK/err" && fail "stop of a label that is no id prefix succeeded"
+	"$AGENTD" stop --session "$l-none" 2> "$WORK/err" && fail "stop of a label of no session succeeded"
 	check_out "agentd stop --session LABEL (error)" "$WORK/err"
 	grep -q 'no active session' "$WORK/err" || fail "stop: $(cat -v "$WORK/err")"
-	"$AGENTD" add --session "$l" /dev/null 2> "$WORK/err" && fail "add to a bad session succeeded"
+	"$AGENTD" add --session "$l-none" /dev/null 2> "$WORK/err" && fail "add to a bad session succeeded"
 	check_out "agentd add --session LABEL (error)" "$WORK/err"
 	# A label names its one active session (DESIGN §7): shown, safely
 	# (a label with bytes that are not UTF-8 is logged changed: no match).
@@ -123,6 +123,15 @@ for l in "${labels[@]}"; do
 	check_out "agentd start --ttl LABEL (usage error)" "$WORK/err"
 done
 
+# A label names one active session (DESIGN §7); two with the same hostile
+# label: the ambiguity is one escaped line listing both.
+"$AGENTD" start --ttl 5m --label "$forge" >/dev/null || fail "start of a second forged label"
+n=$((n + 1))
+"$AGENTD" stop --session "$forge" 2> "$WORK/err" && fail "stop of an ambiguous label succeeded"
+check_out "agentd stop --session LABEL (ambiguous)" "$WORK/err" 0
+grep -q 'ambiguous' "$WORK/err" || fail "ambiguous: $(cat -v "$WORK/err")"
+"$AGENTD" stop --session "$c0" > "$WORK/out" 2> "$WORK/err" || fail "stop --session LABEL: $(cat -v "$WORK/err")"
+check_out "agentd stop --session LABEL" "$WORK/out"
 "$AGENTD" stop --all > "$WORK/stopped" || fail "stop --all failed"
 check_out "agentd stop --all" "$WORK/stopped"
 "$AUDITCTL" --list > "$WORK/list" || fail "auditctl --list failed"

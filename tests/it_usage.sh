@@ -13,7 +13,7 @@ expect() {	# expect CODE PATTERN CMD...
 expect 2 "unknown verb" "$AGENTD" frobnicate
 expect 2 "usage" "$AGENTD"
 expect 2 "invalid duration" "$AGENTD" start --ttl 5x
-expect 2 "invalid duration" "$AGENTD" start --ttl 1m1h
+expect 2 "invalid duration" "$AGENTD" start --ttl 1m1x
 expect 2 "positive" "$AGENTD" start --ttl 0
 expect 2 "invalid duration" "$AGENTD" start --ttl 99999999999
 expect 2 "unexpected argument" "$AGENTD" start extra

@@ -1082,7 +1082,9 @@ def sc_unsafe(ctx, rng, n, res):
         check(os.listdir(outside) == [], "created outside")
     ctx.stop_daemon()
     ctx.pairing()
-    ctx.verify()
+    # When the swaps let no start through, no log may exist to verify.
+    if ok_starts or os.path.exists(ctx.log):
+        ctx.verify()
     res.iterations = cases
     res.notes.append(f"{len(kinds)} kinds x 3 places, open parent, {swaps[0]} swaps "
                      f"raced against starts ({ok_starts} starts got through)")
