@@ -46,7 +46,7 @@ BINS       = $(BUILD)/bin/agentd $(BUILD)/bin/agentd-tether \
              $(if $(AUDITCTL_SRC),$(BUILD)/bin/auditctl)
 TEST_BIN   = $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 
-.PHONY: all check unit integration sanitize demo install clean bench bench-auditctl fuzz torture
+.PHONY: all check unit integration sanitize demo install clean bench bench-auditctl bench-checkpoint fuzz torture
 all: $(BINS)
 
 # Quiet by default; `make V=1` shows the commands.
@@ -163,6 +163,14 @@ bench: $(BINS)
 	@$(BENCH_ENV) ./bench/recorder-throughput.sh
 bench-auditctl: $(BINS)
 	@$(BENCH_ENV) ./bench/auditctl.sh
+# Appends with signed checkpoints against without, alternating (issue 15).
+$(BUILD)/bench/checkpoint-append: bench/checkpoint-append.c $(BUILD)/libagentd.a
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+bench-checkpoint: $(BUILD)/bench/checkpoint-append
+	@d=$$(mktemp -d "$${BENCH_DIR:-$$HOME}/.agentd-bench.XXXXXX") && \
+	    $(BUILD)/bench/checkpoint-append "$$d" $${N:-5000} $${ROUNDS:-5}; \
+	    rc=$$?; rm -rf "$$d"; exit $$rc
 
 # The tether goes to libexec, where agentd looks for it (../libexec/agentd).
 install: $(BINS)

@@ -21,7 +21,8 @@ const char	*dir_opt;
 static const struct cmd_entry cmds[] = {
 	{ "serve", "serve [--foreground] [--max-ttl D] [--no-spare] [--recorder IP:PORT]...\n"
 	    "      [--on-recording-failure continue|reject|terminate]\n"
-	    "      [--recording-failure-message TEXT]", cmd_serve },
+	    "      [--recording-failure-message TEXT]\n"
+	    "      [--signing-key FILE] [--checkpoint-interval D]", cmd_serve },
 	{ "start", "start [--ttl D] [--key-ttl D] [--label L] [-s|-c|--json]",
 	    cmd_start },
 	{ "add", "add [--session ID] [--lifetime D] KEYFILE...", cmd_add },

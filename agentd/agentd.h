@@ -95,6 +95,8 @@ struct serve_opts {
 	size_t		nrecorders;
 	enum recording_policy on_recording_failure;
 	const char	*recording_message;	/* shown to the client */
+	const char	*signing_key;	/* --signing-key F (absolute), or NULL */
+	uint64_t	 checkpoint_interval;	/* seconds, 0: the default */
 };
 /* Runs the daemon until SIGTERM/SIGINT. readyfd (-1 if none) gets "ok\n" once
  * the control socket listens, or the error text if start-up fails. */

@@ -127,6 +127,8 @@ cmd_serve(int argc, char **argv)
 		{ "on-recording-failure", required_argument, NULL, 'p' },
 		{ "recording-failure-message", required_argument, NULL, 'M' },
 		{ "dir", required_argument, NULL, 'D' },
+		{ "signing-key", required_argument, NULL, 'k' },
+		{ "checkpoint-interval", required_argument, NULL, 'i' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -175,6 +177,17 @@ cmd_serve(int argc, char **argv)
 			break;
 		case 'D':
 			dir_opt = optarg;
+			break;
+		case 'k':
+			/* The daemon chdirs to /: a relative path would move. */
+			if (optarg[0] != '/' || optarg[strlen(optarg) - 1] == '/')
+				die_usage("serve", "--signing-key: want an absolute "
+				    "file path");
+			opts.signing_key = optarg;
+			break;
+		case 'i':
+			parse_duration_opt("serve", "--checkpoint-interval",
+			    optarg, &opts.checkpoint_interval);
 			break;
 		case 'h':
 			usage_for("serve");

@@ -229,6 +229,7 @@ server_rearm_timer(void)
 		next = session_deadlines(now_boot_ns());
 		next = earliest(next, ctl_next_deadline());
 		next = earliest(next, relay_next_deadline());
+		next = earliest(next, checkpoint_deadline());
 		if (server->accept_paused)
 			next = earliest(next, server->accept_retry_ns);
 	} while (rearm_again);
@@ -702,6 +703,8 @@ rotate_log(void)
 	char *cause = NULL;
 	int r;
 
+	if (auditlog_moved(server->log, server->statedirfd))
+		checkpoint_now("rotation");	/* the old file ends signed */
 	r = auditlog_reopen(server->log, server->statedirfd, "log_rotated",
 	    session_rotated_fields, NULL, &cause);
 	if (r == 1)
@@ -747,6 +750,7 @@ timer_cb(struct evh *h, uint32_t events)
 	now = now_boot_ns();
 	ctl_expire(now);
 	relay_expire(now);
+	checkpoint_expire(now);
 	if (server->accept_paused && server->accept_retry_ns <= now)
 		accept_resume();
 	server_rearm_timer();
@@ -911,6 +915,8 @@ server_init(const struct roots *roots, const struct serve_opts *opts,
 		log_warn("%s/audit.jsonl: a torn last line (%lld bytes) was "
 		    "moved to %s", roots->state, (long long)info.torn_bytes,
 		    info.torn_name);
+	if (checkpoint_init(opts, info.last_event, cause) == -1)
+		return -1;
 
 	if ((server->epfd = epoll_create1(EPOLL_CLOEXEC)) == -1)
 		goto sysfail;
@@ -953,6 +959,7 @@ static void
 server_finish(void)
 {
 	recorder_cleanup();
+	checkpoint_cleanup();
 	if (server->ctlfd != -1)
 		(void)unlinkat(server->rundirfd, "control.sock", 0);
 	if (server->log != NULL)
@@ -1006,6 +1013,8 @@ server_run(const struct roots *roots, const struct serve_opts *opts,
 		}
 		ev_free_graveyard();
 	}
+	if (server->shutting_down)
+		checkpoint_now("shutdown");
 	server_finish();
 	if (server->killer != NULL)
 		session_kill_reply(server->killer);	/* all is logged */

@@ -362,6 +362,21 @@ void	 shell_kill_all(struct session *, int sig);
 /* Ends shells whose output drain is over; returns the nearest deadline. */
 uint64_t shell_deadlines(struct session *, uint64_t now);
 
+/* checkpoint.c: signed checkpoints of the audit chain (DESIGN §11). */
+#define CHECKPOINT_INTERVAL_S	60
+/* Loads (or makes) the signing key, hooks into the log, signs an unsigned
+ * tail left by a dead daemon. 0, or -1 with *cause: the daemon refuses to
+ * start. last_event: the log's last line's event ("" for none). */
+int	 checkpoint_init(const struct serve_opts *, const char *last_event,
+	    char **cause);
+/* Writes a checkpoint now if any line is unsigned (why: for a warning). */
+void	 checkpoint_now(const char *why);
+/* When the interval's checkpoint is due (0: none), and running it. */
+uint64_t checkpoint_deadline(void);
+void	 checkpoint_expire(uint64_t now);
+/* Unhooks from the log and wipes the key. */
+void	 checkpoint_cleanup(void);
+
 /* relay.c: the public agent socket, relayed to ssh-agent. */
 void	 relay_accept(struct session *);
 void	 relay_close_all(struct session *);

@@ -36,9 +36,11 @@ static const struct cmd_entry cmds[] = {
 	{ "ttl-evidence", NULL, "[--log FILE]… ttl-evidence [--since D] "
 	    "[--json | --markdown] [--min-days N] [--min-sessions N]",
 	    cmd_ttl_evidence },
-	{ "verify", NULL, "[--log FILE]… verify [FILE…]", cmd_verify },
+	{ "verify", NULL, "[--log FILE]… verify [--pubkey FILE] [FILE…]",
+	    cmd_verify },
 	{ "report", NULL, "[--log FILE] report [--since D] [--recordings DIR] "
 	    "-o FILE.html", cmd_report },
+	{ "pubkey", NULL, "[--log FILE] pubkey [--key FILE]", cmd_pubkey },
 	{ "version", "--version", "--version", cmd_version },
 };
 #define NCMDS	(sizeof(cmds) / sizeof(cmds[0]))

@@ -81,5 +81,6 @@ int	 cmd_ttl_evidence(int, char **);
 int	 cmd_verify(int, char **);
 int	 cmd_version(int, char **);
 int	 cmd_report(int, char **);
+int	 cmd_pubkey(int, char **);
 
 #endif

@@ -13,6 +13,7 @@
 #include "auditevent.h"
 #include "auditlog.h"
 #include "auditread.h"
+#include "checkpoint.h"
 #include "duration.h"
 #include "escape.h"
 
@@ -60,6 +61,7 @@ struct verify_state {
 	uint64_t	 copy_first;	/* seq of its first line */
 	struct verify_want *want;	/* hashes to keep for the comparison */
 	size_t		 nwant;
+	struct checkpoint_check ck;	/* signatures (lib/checkpoint) */
 };
 
 /* The hash of the line at seq, and whether the line after it is
@@ -179,6 +181,8 @@ verify_file(const char *path, struct verify_state *vs)
 		}
 		/* Hash first: parsing decodes strings in place. */
 		auditlog_hash_line(l.buf, l.len, hash);
+		if (checkpoint_check_raw(&vs->ck, l.buf, l.len) == -1)
+			die("verify", "out of memory");
 		if (auditevent_parse(l.buf, l.len, &ev, &why) == -1) {
 			bad = verify_problem(path, l.lineno, "malformed: %s", why);
 			break;
@@ -233,6 +237,9 @@ verify_file(const char *path, struct verify_state *vs)
 			bad = verify_problem(path, l.lineno, "ts '%.*s' is not in "
 			    "the writer's form YYYY-MM-DDTHH:MM:SS.uuuuuuZ",
 			    (int)ev.ts.len, ev.ts.p);
+		else if (checkpoint_check_line(&vs->ck, ev.event.len == 10 &&
+		    memcmp(ev.event.p, "checkpoint", 10) == 0, &why) == -1)
+			bad = verify_problem(path, l.lineno, "%s", why);
 		if (bad)
 			break;
 		vs->seq = ev.seq;
@@ -261,10 +268,73 @@ verify_file(const char *path, struct verify_state *vs)
 	return bad;
 }
 
+/* --pubkey FILE: the text auditctl pubkey printed. */
 static void
-verify_init(struct verify_state *vs)
+verify_load_pubkey(const char *file, struct checkpoint_pub *pub)
+{
+	char buf[CHECKPOINT_PUB_TEXT + 64];
+	const char *why;
+	ssize_t n;
+	size_t have = 0;
+	int fd;
+
+	fd = log_open("verify", file);
+	while (have < sizeof(buf) && (n = read(fd, buf + have,
+	    sizeof(buf) - have)) != 0) {
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1)
+			die("verify", "%s: %s", file, strerror(errno));
+		have += (size_t)n;
+	}
+	if (fd != STDIN_FILENO)
+		close(fd);
+	if (checkpoint_pub_parse(buf, have, pub, &why) == -1)
+		die("verify", "%s: %s", file, why);
+}
+
+/* After the chain: what the signatures cover (DESIGN §11). */
+static void
+verify_signatures(struct verify_state *vs, const struct checkpoint_pub *pub,
+    const char *pfx)
+{
+	const struct checkpoint_check *ck = &vs->ck;
+
+	if (pub == NULL) {
+		printf("%s", pfx);
+		printf("signatures not checked: %" PRIu64 " checkpoint%s",
+		    ck->checkpoints, ck->checkpoints == 1 ? "" : "s");
+		if (ck->checkpoints > 0)
+			printf(", last by key %s", ck->key_id);
+		/* Worth a look even unchecked: a replaced key file shows. */
+		if (ck->key_changes > 0)
+			printf(", the key changed %" PRIu64 " time%s (last at "
+			    "seq %" PRIu64 ")", ck->key_changes,
+			    ck->key_changes == 1 ? "" : "s", ck->key_change_seq);
+		printf(" (give --pubkey FILE to check them)\n");
+		return;
+	}
+	printf("%s", pfx);
+	printf("signatures: %" PRIu64 " checkpoint%s valid (key %s, host ",
+	    ck->checkpoints, ck->checkpoints == 1 ? "" : "s", pub->key_id);
+	put_safe(stdout, ck->host, strlen(ck->host));
+	printf("), signed through seq %" PRIu64 "\n", ck->last_seq);
+	printf("%s", pfx);
+	if (ck->tail > 0)
+		printf("unsigned tail: %" PRIu64 " line%s after the last "
+		    "checkpoint (seq %" PRIu64 "..%" PRIu64 "): no signature "
+		    "covers %s yet\n", ck->tail, ck->tail == 1 ? "" : "s",
+		    vs->seq - ck->tail + 1, vs->seq, ck->tail == 1 ? "it" :
+		    "them");
+	else
+		printf("no unsigned tail: the log ends with a checkpoint\n");
+}
+
+static void
+verify_init(struct verify_state *vs, const struct checkpoint_pub *pub)
 {
 	memset(vs, 0, sizeof(*vs));
+	checkpoint_check_init(&vs->ck, pub);
 	if ((vs->fold = auditfold_new(verify_session_end, vs)) == NULL)
 		die("verify", "out of memory");
 	memcpy(vs->prev, ZERO_HASH, sizeof(vs->prev));
@@ -283,8 +353,10 @@ verify_init(struct verify_state *vs)
 static int
 verify_compare(const char *mpath, uint64_t mlast,
     const char *mhash, const struct verify_want *mw, const char *opath,
-    uint64_t olast, const char *ohash, const struct verify_want *ow)
+    uint64_t olast, const char *ohash, const struct verify_want *ow,
+    uint64_t mcheck, uint64_t ocheck, int signed_)
 {
+	uint64_t check;
 	const char *a, *b;
 	uint64_t e = olast < mlast ? olast : mlast;
 
@@ -310,18 +382,28 @@ verify_compare(const char *mpath, uint64_t mlast,
 		return 0;	/* ends where the log was rotated */
 	printf("%s ends at seq %" PRIu64 " but %s, a copy of the same "
 	    "chain, goes on to seq %" PRIu64 ": %" PRIu64 " lines missing from "
-	    "its end (truncated, or a copy not yet up to date)\n",
-	    escape_term_str(olast < mlast ? opath : mpath),
+	    "its end", escape_term_str(olast < mlast ? opath : mpath),
 	    e, escape_term_str(olast < mlast ? mpath : opath),
 	    olast < mlast ? mlast : olast, (olast < mlast ? mlast : olast) - e);
+	/* A checkpoint the shorter copy lacks: the daemon logged (and
+	 * signed) past its end, so it was cut, not merely behind. */
+	check = olast < mlast ? mcheck : ocheck;
+	if (check > e)
+		printf(", among them the checkpoint at seq %" PRIu64 " (%s): "
+		    "truncated\n", check, signed_ ? "signature valid" :
+		    "signature not checked: give --pubkey");
+	else
+		printf(" (truncated, or a copy not yet up to date)\n");
 	return 1;
 }
 
 /* One host's files: the main sequence (rotated set) joined, every other
  * copy walked alone and compared. Returns 1 when the chain fails. */
 static int
-verify_chain(struct logchain *c, int multi)
+verify_chain(struct logchain *c, int multi, const struct checkpoint_pub *pub)
 {
+	const char *why;
+	char pfx[300];
 	struct verify_want *mw = NULL, ow;
 	struct verify_state vs, os;
 	struct logfile *lf;
@@ -329,7 +411,7 @@ verify_chain(struct logchain *c, int multi)
 	size_t i, nmain = 0, nw = 0;
 	int bad = 0;
 
-	verify_init(&vs);
+	verify_init(&vs, pub);
 	for (i = 0; i < c->nfiles; i++) {
 		lf = c->files[i];
 		if (lf->copy || lf->skip_through > 0)
@@ -344,8 +426,10 @@ verify_chain(struct logchain *c, int multi)
 	}
 	vs.want = mw;
 	vs.nwant = nw;
+	pfx[0] = '\0';
 	if (multi)
-		printf("host %s: ", escape_term_str(c->host));
+		snprintf(pfx, sizeof(pfx), "host %s: ", escape_term_str(c->host));
+	printf("%s", pfx);
 	for (i = 0; i < c->nfiles && !bad; i++) {
 		lf = c->files[i];
 		/* An empty file adds nothing (but alone it is the log). */
@@ -360,7 +444,7 @@ verify_chain(struct logchain *c, int multi)
 		lf = c->files[i];
 		if (!lf->copy && lf->skip_through == 0)
 			continue;
-		verify_init(&os);
+		verify_init(&os, pub);
 		memset(&ow, 0, sizeof(ow));
 		ow.seq = vs.seq;
 		os.copy = 1;
@@ -368,14 +452,23 @@ verify_chain(struct logchain *c, int multi)
 		os.nwant = 1;
 		if ((bad = verify_file(lf->path, &os)) == 0)
 			bad = verify_compare(mpath, vs.seq, vs.prev,
-			    &mw[nw], lf->path, os.seq, os.prev, &ow);
+			    &mw[nw], lf->path, os.seq, os.prev, &ow,
+			    vs.ck.last_seq, os.ck.last_seq, pub != NULL);
 		vs.lines += os.lines;
 		vs.steps += os.steps;
 		vs.files++;
 		auditfold_free(os.fold);
+		checkpoint_check_free(&os.ck);
 		nw++;
 	}
 	free(mw);
+	/* With a key, nothing signed (or checkpoints removed) is no "ok". */
+	if (!bad && pub != NULL && checkpoint_check_end(&vs.ck, &why) == -1) {
+		printf("signatures FAILED: %s (%" PRIu64 " lines, %" PRIu64
+		    " unsigned, chain intact otherwise)\n", why, vs.lines,
+		    vs.ck.tail);
+		bad = 1;
+	}
 	if (!bad) {
 		printf("ok: %" PRIu64 " lines, chain intact, seq %" PRIu64 "..%"
 		    PRIu64 "%s", vs.lines, vs.first_seq, vs.seq, vs.files > 1 ?
@@ -384,8 +477,10 @@ verify_chain(struct logchain *c, int multi)
 			printf(" (%" PRIu64 " wall-clock step%s, see the "
 			    "warnings)", vs.steps, vs.steps == 1 ? "" : "s");
 		putchar('\n');
+		verify_signatures(&vs, pub, pfx);
 	}
 	auditfold_free(vs.fold);
+	checkpoint_check_free(&vs.ck);
 	return bad;
 }
 
@@ -394,9 +489,12 @@ cmd_verify(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "log", required_argument, NULL, 'L' },
+		{ "pubkey", required_argument, NULL, 'k' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
+	struct checkpoint_pub pub;
+	const char *pubkey = NULL;
 	struct logset ls;
 	size_t i;
 	int ch, failed = 0;
@@ -405,6 +503,9 @@ cmd_verify(int argc, char **argv)
 		switch (ch) {
 		case 'L':
 			logset_add_opt(optarg);
+			break;
+		case 'k':
+			pubkey = optarg;
 			break;
 		case 'h':
 			usage_for("verify");
@@ -415,9 +516,12 @@ cmd_verify(int argc, char **argv)
 	}
 	/* FILE… and every --log: grouped by host, each host's files joined
 	 * by seq into one chain (logset). */
+	if (pubkey != NULL)
+		verify_load_pubkey(pubkey, &pub);
 	logset_open(&ls, "verify", argv + optind, argc - optind, 0);
 	for (i = 0; i < ls.nchains; i++) {
-		failed += verify_chain(&ls.chains[i], ls.nchains > 1);
+		failed += verify_chain(&ls.chains[i], ls.nchains > 1,
+		    pubkey != NULL ? &pub : NULL);
 		fflush(stdout);
 	}
 	if (ls.nchains > 1) {

@@ -39,6 +39,9 @@ struct auditlog {
 	off_t		 good;		/* file size after the last durable line */
 	uint64_t	 seq;		/* seq of the next event */
 	char		 prev[AUDITLOG_HASH_HEX + 1];
+	void		(*hook)(void *, uint64_t);	/* auditlog_on_commit */
+	void		*hook_arg;
+	int		 inhook;
 };
 
 static void auditlog_cause(char **, const char *, ...)
@@ -241,7 +244,8 @@ fail:
 
 /* Takes next seq and prev from the last line, [start, nl) of the file. */
 static int
-auditlog_resume(struct auditlog *log, off_t start, off_t nl, char **cause)
+auditlog_resume(struct auditlog *log, off_t start, off_t nl,
+    struct auditlog_openinfo *info, char **cause)
 {
 	char		*line;
 	size_t		 len = (size_t)(nl - start);
@@ -276,6 +280,10 @@ auditlog_resume(struct auditlog *log, off_t start, off_t nl, char **cause)
 	if (ok) {
 		log->seq = (uint64_t)d + 1;
 		auditlog_hash_line(line, len, log->prev);
+		if (info != NULL && cJSON_IsString(cJSON_GetObjectItemCaseSensitive(
+		    obj, "event")))
+			strlcpy(info->last_event, cJSON_GetObjectItemCaseSensitive(
+			    obj, "event")->valuestring, sizeof(info->last_event));
 	}
 	cJSON_Delete(obj);
 	free(line);
@@ -443,7 +451,7 @@ auditlog_open(int dirfd, const char *name, struct auditlog_openinfo *info,
 			    AUDITLOG_MAX_LINE);
 			goto fail;
 		}
-		if (auditlog_resume(log, prevnl + 1, nl, cause) == -1)
+		if (auditlog_resume(log, prevnl + 1, nl, info, cause) == -1)
 			goto fail;
 	}
 	if (info != NULL)
@@ -601,6 +609,13 @@ auditlog_commit(struct auditlog *log, char **cause)
 	log->good += (off_t)w->len;
 	log->seq++;
 	memcpy(log->prev, hash, sizeof(log->prev));
+	/* Last of all: a line the hook writes reuses w's buffer, so anything
+	 * else that looks at this line must have run before. */
+	if (log->hook != NULL && !log->inhook) {
+		log->inhook = 1;
+		log->hook(log->hook_arg, log->seq - 1);
+		log->inhook = 0;
+	}
 	return 0;
 }
 
@@ -684,6 +699,31 @@ uint64_t
 auditlog_last_seq(const struct auditlog *log)
 {
 	return log->seq - 1;
+}
+
+const char *
+auditlog_head(const struct auditlog *log)
+{
+	return log->prev;
+}
+
+int
+auditlog_moved(const struct auditlog *log, int dirfd)
+{
+	struct stat	 cur, st;
+
+	if (fstat(log->fd, &cur) == -1)
+		return 0;
+	return !(fstatat(dirfd, log->name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+	    st.st_dev == cur.st_dev && st.st_ino == cur.st_ino);
+}
+
+void
+auditlog_on_commit(struct auditlog *log, void (*fn)(void *, uint64_t),
+    void *arg)
+{
+	log->hook = fn;
+	log->hook_arg = arg;
 }
 
 int

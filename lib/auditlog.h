@@ -33,6 +33,8 @@ struct auditlog_openinfo {
 					   (cut short if longer; "-N" is added to
 					   the name when it exists already) */
 	off_t		 torn_bytes;
+	char		 last_event[32]; /* event of the last line, "" if none
+					   (cut short if longer) */
 };
 
 /*
@@ -94,6 +96,17 @@ int		 auditlog_reopen(struct auditlog *, int dirfd, const char *event,
 		    char **cause);
 
 uint64_t	 auditlog_last_seq(const struct auditlog *);
+/* The chain's head: hex hash of the last durable line (the prev the next
+ * line carries); 64 zeros for an empty log. Valid until the next commit. */
+const char	*auditlog_head(const struct auditlog *);
+/* 1 when `name` in dirfd no longer is the open file (moved away for a
+ * rotation), 0 when it still is. */
+int		 auditlog_moved(const struct auditlog *, int dirfd);
+/* fn(arg, seq) runs after each line is durable (not after a failed one),
+ * as the last thing auditlog_commit does; it may write lines itself (it is
+ * not called again for those). One hook; NULL removes it. */
+void		 auditlog_on_commit(struct auditlog *,
+		    void (*fn)(void *, uint64_t), void *arg);
 /* The log's fd (for fstat / locks); owned by the log. */
 int		 auditlog_fd(const struct auditlog *);
 
