@@ -267,7 +267,7 @@ cmd_show(int argc, char **argv)
 			continue;
 		if ((rd = auditread_open(lf->fd)) == NULL)
 			die("show", "out of memory");
-		if (lseek(lf->fd, 0, SEEK_SET) == -1 && lf->fd != STDIN_FILENO)
+		if (lseek(lf->fd, 0, SEEK_SET) == -1)
 			die("show", "%s: %s", lf->path, strerror(errno));
 		while ((rc = auditread_next(rd, &l)) == 1) {
 			/* Cheap filter first; the copy keeps the line intact. */

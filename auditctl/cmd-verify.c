@@ -152,18 +152,21 @@ verify_note(struct verify_state *vs, const struct auditevent *ev,
  * after the file it continues, joined to it exactly.
  */
 static int
-verify_file(const char *path, struct verify_state *vs)
+verify_file(const struct logfile *lf, struct verify_state *vs)
 {
+	const char *path = lf->path;
 	char hash[AUDITLOG_HASH_HEX + 1];
 	struct auditread_line l;
 	struct auditread *rd;
 	struct auditevent ev;
 	const char *why;
 	char size[32];
-	int fd, rc, bad = 0, first;
+	int rc, bad = 0, first;
 
-	fd = log_open("verify", path);
-	if ((rd = auditread_open(fd)) == NULL)
+	/* logset opened it (standard input copied to a seekable file). */
+	if (lseek(lf->fd, 0, SEEK_SET) == -1)
+		die("verify", "%s: %s", path, strerror(errno));
+	if ((rd = auditread_open(lf->fd)) == NULL)
 		die("verify", "out of memory");
 	vs->path = path;
 	while (!bad && (rc = auditread_next(rd, &l)) == 1) {
@@ -262,8 +265,6 @@ verify_file(const char *path, struct verify_state *vs)
 	if (!bad && rc == -1)
 		die("verify", "%s: %s", path, strerror(errno));
 	auditread_free(rd);
-	if (fd != STDIN_FILENO)
-		close(fd);
 	vs->files++;
 	return bad;
 }
@@ -436,7 +437,7 @@ verify_chain(struct logchain *c, int multi, const struct checkpoint_pub *pub)
 		if (lf->copy || lf->skip_through > 0 ||
 		    (lf->first_seq == 0 && c->nfiles > 1))
 			continue;
-		bad = verify_file(lf->path, &vs);
+		bad = verify_file(lf, &vs);
 		mpath = lf->path;
 		nmain++;
 	}
@@ -450,7 +451,7 @@ verify_chain(struct logchain *c, int multi, const struct checkpoint_pub *pub)
 		os.copy = 1;
 		os.want = &ow;
 		os.nwant = 1;
-		if ((bad = verify_file(lf->path, &os)) == 0)
+		if ((bad = verify_file(lf, &os)) == 0)
 			bad = verify_compare(mpath, vs.seq, vs.prev,
 			    &mw[nw], lf->path, os.seq, os.prev, &ow,
 			    vs.ck.last_seq, os.ck.last_seq, pub != NULL);

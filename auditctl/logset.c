@@ -1,4 +1,5 @@
 /* logset: many logs, one chain per host. See logset.h. */
+#include <sys/mman.h>
 #include <sys/stat.h>
 
 #include <errno.h>
@@ -158,17 +159,63 @@ scan_tail(const char *verb, struct logfile *lf, off_t size)
 	}
 }
 
+/* Standard input (a pipe) copied into an anonymous file: verify and show
+ * read a log more than once, and the host is read from its head first. */
+static int
+spool(const char *verb, int fd)
+{
+	char buf[65536], *p;
+	ssize_t n, w;
+	int mfd;
+
+	if ((mfd = memfd_create("auditctl-stdin", MFD_CLOEXEC)) == -1)
+		die(verb, "standard input: cannot keep a copy: %s",
+		    strerror(errno));
+	for (;;) {
+		if ((n = read(fd, buf, sizeof(buf))) == -1 && errno == EINTR)
+			continue;
+		if (n == -1)
+			die(verb, "standard input: %s", strerror(errno));
+		if (n == 0)
+			break;
+		for (p = buf; n > 0; p += w, n -= w) {
+			if ((w = write(mfd, p, (size_t)n)) == -1) {
+				if (errno == EINTR) {
+					w = 0;
+					continue;
+				}
+				die(verb, "standard input: cannot keep a copy: "
+				    "%s", strerror(errno));
+			}
+		}
+	}
+	if (lseek(mfd, 0, SEEK_SET) == -1)
+		die(verb, "standard input: %s", strerror(errno));
+	return mfd;
+}
+
 static void
 add_file(struct logset *ls, const char *verb, const char *path)
 {
 	struct logfile *lf, *n;
 	struct stat st;
 	size_t i;
-	int fd;
+	int fd, nfd, daemon;
 
 	fd = log_open(verb, path);
 	if (fstat(fd, &st) == -1)
 		die(verb, "%s: %s", path, strerror(errno));
+	if (!S_ISREG(st.st_mode)) {
+		/* The flock probe means nothing on a copy: ask the original. */
+		daemon = log_daemon_holds(fd);
+		nfd = spool(verb, fd);
+		if (fd != STDIN_FILENO)
+			close(fd);
+		fd = nfd;
+		if (fstat(fd, &st) == -1)
+			die(verb, "%s: %s", path, strerror(errno));
+	} else
+		daemon = log_daemon_holds(fd);
 	for (i = 0; i < ls->nfiles; i++) {
 		if (S_ISREG(st.st_mode) && ls->files[i].dev == st.st_dev &&
 		    ls->files[i].ino == st.st_ino) {
@@ -186,12 +233,10 @@ add_file(struct logset *ls, const char *verb, const char *path)
 	lf->fd = fd;
 	lf->dev = st.st_dev;
 	lf->ino = st.st_ino;
-	lf->daemon = log_daemon_holds(fd);
-	if (S_ISREG(st.st_mode)) {
-		scan_head(verb, lf);
-		if (lf->first_seq > 0)
-			scan_tail(verb, lf, st.st_size);
-	}
+	lf->daemon = daemon;
+	scan_head(verb, lf);
+	if (lf->first_seq > 0)
+		scan_tail(verb, lf, st.st_size);
 	if (lf->host == NULL)
 		lf->host = dir_host(path);
 }
@@ -311,7 +356,7 @@ logset_open(struct logset *ls, const char *verb, char **more, int nmore,
 		add_arg(ls, verb, path);
 	}
 	for (i = 0; i < ls->nfiles; i++) {
-		if (ls->files[i].fd == STDIN_FILENO && ls->nfiles > 1)
+		if (strcmp(ls->files[i].path, "-") == 0 && ls->nfiles > 1)
 			die_usage(verb, "'-' (standard input) is read alone, "
 			    "not with other logs");
 	}
@@ -329,8 +374,7 @@ logset_free(struct logset *ls)
 		free(ls->chains[i].out);
 	}
 	for (i = 0; i < ls->nfiles; i++) {
-		if (ls->files[i].fd != STDIN_FILENO)
-			close(ls->files[i].fd);
+		close(ls->files[i].fd);
 		free(ls->files[i].path);
 		free(ls->files[i].host);
 	}

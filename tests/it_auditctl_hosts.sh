@@ -111,6 +111,10 @@ host=$(jq -r '.[100].host' "$WORK/all.json")
 grep -q "^-- $id: host $host, " "$WORK/show" || fail "show: $(tail -2 "$WORK/show")"
 [ "$("$AUDITCTL" --log "$H/*/audit.jsonl" show "$id" --json | jq length)" -eq \
   "$(grep -c "\"session\":\"$id\"" "$H"/*/audit.jsonl | awk -F: '{ s += $2 } END { print s }')" ] || fail "show --json across hosts"
+# Standard input is kept (a pipe read twice: fold, then the session's lines).
+[ "$(cat "$H/h01/audit.jsonl" | "$AUDITCTL" --log - show "$(jq -r '.[3].session' "$WORK/all.json" | cut -c1-10)" | grep -c '^20')" -ge 2 ] ||
+	fail "show from a pipe: no events"
+[ "$(cat "$H/h01/audit.jsonl" | "$AUDITCTL" --log - --list --json | jq -r '.[0].host')" = host01 ] || fail "--list from a pipe: no host"
 p=$(jq -r '.[].session[0:1]' "$WORK/all.json" | sort | uniq -c | sort -rn | awk 'NR == 1 { print $2 }')
 rc=0; "$AUDITCTL" --log "$H/*/audit.jsonl" show "$p" > "$WORK/out" 2> "$WORK/err" || rc=$?
 [ "$rc" -eq 1 ] || fail "an ambiguous prefix: exit $rc"
