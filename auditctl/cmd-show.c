@@ -125,7 +125,7 @@ static void __attribute__((noreturn))
 show_unresolved(const char *word, const struct target_cand *tc,
     const struct show_cand *sc, const size_t *idx, size_t found, size_t shown)
 {
-	char *msg = NULL, *e;
+	char *msg = NULL;
 	size_t i, len;
 	FILE *m;
 
@@ -148,8 +148,8 @@ show_unresolved(const char *word, const struct target_cand *tc,
 		die("show", "out of memory");
 	/* die escapes the whole line (lib/escape): ids and labels are log
 	 * text; one line whatever they hold. */
-	e = msg;
-	die("show", "'%s' is ambiguous: %zu sessions match: %s", word, found, e);
+	die("show", "'%s' is ambiguous: %zu sessions match: %s", word, found,
+	    msg);
 }
 
 /* Resolves word over every chain's rows (DESIGN §7, lib/target). */
