@@ -15,6 +15,7 @@
 
 #include "auditctl.h"
 #include "auditevent.h"
+#include "auditlog.h"
 #include "auditread.h"
 #include "escape.h"
 #include "logset.h"
@@ -92,6 +93,11 @@ scan_head(const char *verb, struct logfile *lf)
 			continue;
 		if (lf->first_seq == 0) {
 			lf->first_seq = lf->last_seq = ev.seq;
+			if (ev.prev.len == AUDITLOG_HASH_HEX) {
+				memcpy(lf->first_prev, ev.prev.p,
+				    AUDITLOG_HASH_HEX);
+				lf->first_prev[AUDITLOG_HASH_HEX] = '\0';
+			}
 			lf->first_rotated = l.lineno == 1 && ev.event.len == 11 &&
 			    memcmp(ev.event.p, "log_rotated", 11) == 0;
 		}
@@ -118,7 +124,7 @@ scan_tail(const char *verb, struct logfile *lf, off_t size)
 	struct auditevent ev;
 	const char *why;
 	size_t win = TAIL_WINDOW, len, s;
-	char *buf, *e;
+	char *buf, *e, hash[AUDITLOG_HASH_HEX + 1];
 	ssize_t n;
 	off_t off;
 
@@ -145,9 +151,14 @@ scan_tail(const char *verb, struct logfile *lf, off_t size)
 			if (s > 0 || off == 0) {
 				e = buf + s;
 				e[len - s] = '\0';
+				/* Hash first: parsing decodes in place. */
+				auditlog_hash_line(e, len - s, hash);
 				if (auditevent_parse(e, len - s, &ev, &why) == 0 &&
 				    ev.seq >= lf->first_seq)
 					lf->last_seq = ev.seq;
+				if (ev.seq == lf->last_seq)
+					memcpy(lf->last_hash, hash,
+					    sizeof(lf->last_hash));
 				free(buf);
 				return;
 			}
@@ -285,6 +296,42 @@ file_order(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+/*
+ * A file whose lines name no host (a rotated file whose sessions were all
+ * created before the rotation) takes the host of the file it continues: the
+ * one whose last line has the seq before its first and the hash its first
+ * line's prev names. Repeated so a run of such files follows the first.
+ */
+static void
+link_hosts(struct logset *ls)
+{
+	struct logfile *a, *b;
+	size_t i, j;
+	int changed = 1;
+
+	while (changed) {
+		changed = 0;
+		for (i = 0; i < ls->nfiles; i++) {
+			a = &ls->files[i];
+			if (a->host_from_log || a->first_seq < 2 ||
+			    a->first_prev[0] == '\0')
+				continue;
+			for (j = 0; j < ls->nfiles; j++) {
+				b = &ls->files[j];
+				if (j == i || !b->host_from_log ||
+				    b->last_seq + 1 != a->first_seq ||
+				    strcmp(b->last_hash, a->first_prev) != 0)
+					continue;
+				free(a->host);
+				a->host = xstrdup(b->host, strlen(b->host));
+				a->host_from_log = 1;
+				changed = 1;
+				break;
+			}
+		}
+	}
+}
+
 /* Groups the files by host, in the order hosts first appear, and decides
  * what of each file is folded. */
 static void
@@ -360,6 +407,7 @@ logset_open(struct logset *ls, const char *verb, char **more, int nmore,
 			die_usage(verb, "'-' (standard input) is read alone, "
 			    "not with other logs");
 	}
+	link_hosts(ls);
 	make_chains(ls, verb);
 }
 

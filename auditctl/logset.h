@@ -21,6 +21,8 @@ struct logfile {
 	uint64_t	 first_seq;	/* 0: no line with a seq */
 	uint64_t	 last_seq;	/* of the last whole line */
 	int		 first_rotated;	/* its first line is log_rotated */
+	char		 first_prev[65];	/* its first line's prev ("" unknown) */
+	char		 last_hash[65];	/* hash of its last whole line */
 	char		*host;
 	int		 host_from_log;	/* else the directory's name */
 	int		 daemon;	/* an agentd holds its lock */

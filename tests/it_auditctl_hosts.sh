@@ -98,6 +98,16 @@ rc=0; out=$("$AUDITCTL" --log "$R/local/audit.jsonl*" --log "$R/fork.jsonl" veri
 [ "$rc" -eq 1 ] || fail "a forked copy verified: $out"
 echo "$out" | grep -q 'differ at or before seq .* (the copies fork' || fail "fork not reported: $out"
 
+# A rotated file with no created event (sessions all older) takes the host of
+# the file it continues (by seq and hash), not its directory's name.
+k=$(grep -n '"event":"created"' "$G" | tail -n 1 | cut -d: -f1)
+mkdir -p "$R/x" "$R/y"
+python3 "$TESTS/helpers/logedit.py" rotate "$G" "$k" "$R/x/audit.jsonl.1" "$R/y/audit.jsonl"
+! grep -q '"event":"created"' "$R/y/audit.jsonl" || fail "set-up: the new file has a created event"
+out=$("$AUDITCTL" --log "$R/y/audit.jsonl" --log "$R/x/audit.jsonl.1" verify) || fail "rotated file without a host: $out"
+echo "$out" | grep -q "^ok: $((LINES + 1)) lines, chain intact, seq 1..$((LINES + 1)) across the files given" ||
+	fail "a rotated file without a host not joined to its host: $out"
+
 # --- the host when the log names none: the directory's name ------------------
 mkdir -p "$WORK/fallbackhost"
 python3 "$TESTS/helpers/logedit.py" nohost "$H/h04/audit.jsonl" "$WORK/fallbackhost/audit.jsonl"
