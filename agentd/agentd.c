@@ -23,10 +23,11 @@ static const struct cmd_entry cmds[] = {
 	    "      [--on-recording-failure continue|reject|terminate]\n"
 	    "      [--recording-failure-message TEXT]\n"
 	    "      [--signing-key FILE] [--checkpoint-interval D]", cmd_serve },
-	{ "start", "start [--ttl D] [--key-ttl D] [--label L] [-s|-c|--json]",
+	{ "start", "start [--ttl D] [--key-ttl D] [--label L] [-s|-c|--json]\n"
+	    "      [--ssh-egress NAME=HOST[:PORT]]... [--isolate-net] [--dry-run]",
 	    cmd_start },
 	{ "add", "add [--session ID] [--lifetime D] KEYFILE...", cmd_add },
-	{ "shell", "shell [--session ID] [-q] [-t|-T] [-- CMD ARGS...]",
+	{ "shell", "shell [--session ID] [-q] [-t|-T] [--net gate] [-- CMD ARGS...]",
 	    cmd_shell },
 	{ "stop", "stop [--session ID | --all] [-s|-c]", cmd_stop },
 	{ "kill", "kill [-s|-c]", cmd_kill },

@@ -168,6 +168,7 @@ session_free(struct session *se)
 	}
 	if (se->agent_pidfd != -1)
 		close(se->agent_pidfd);
+	gate_free(se);
 	if (se->dirfd != -1)
 		close(se->dirfd);
 	if (se->recdirfd != -1)
@@ -293,6 +294,8 @@ start_reply_fields(struct jsonw *w, void *arg)
 	jsonw_uint(w, "ttl_s", se->ttl_s);
 	jsonw_uint(w, "key_ttl_s", se->key_ttl_s);
 	jsonw_str(w, "expires_at", expires);
+	if (gate_config_path(se) != NULL)
+		jsonw_str(w, "ssh_config", gate_config_path(se));
 }
 
 /* Fails the start of se: the agent is ended, no event is written, and the
@@ -344,6 +347,10 @@ session_activate(struct session *se)
 
 	snprintf(shown, sizeof(shown), "%s", se->sock_path);
 	se->listen_fd = privdir_listen(se->dirfd, "agent.sock", shown, 0, &cause);
+	if (se->listen_fd != -1 && gate_open(se, se->dirfd, &cause) == -1) {
+		close(se->listen_fd);
+		se->listen_fd = -1;
+	}
 	close(se->dirfd);	/* one fd fewer per session; removal goes by name */
 	se->dirfd = -1;
 	if (se->listen_fd == -1) {
@@ -605,6 +612,7 @@ session_finish(struct session *se)
 	bool logged = false;
 
 	relay_close_all(se);
+	gate_close(se);
 	if (se->created_logged) {
 		struct pending_end end, *copy;
 
@@ -677,6 +685,7 @@ session_end(struct session *se, const char *reason)
 	se->state = SESSION_STOPPING;
 	se->exit_reason = reason;
 	relay_close_all(se);
+	gate_close(se);
 	if (se->listen_fd != -1) {
 		ev_del(se->listen_fd);
 		close(se->listen_fd);
@@ -834,6 +843,7 @@ void
 session_start(struct ctlconn *c, const cJSON *req)
 {
 	struct session *se;
+	struct gate *gate = NULL;
 	const cJSON *item;
 	const char *label = "";
 	uint64_t ttl = DEFAULT_TTL, key_ttl;
@@ -863,8 +873,14 @@ session_start(struct ctlconn *c, const cJSON *req)
 		}
 		label = item->valuestring;
 	}
+	if (gate_new(&gate, req, &cause) == -1) {
+		ctl_reply_error(c, "%s", cause ? cause : "out of memory");
+		free(cause);
+		return;
+	}
 	/* Owed end events go first; while they fail, nothing new starts. */
 	if (session_flush_pending() == -1) {
+		gate_discard(gate);
 		ctl_reply_error(c, "session not started: audit log: end events of "
 		    "earlier sessions are still waiting for space");
 		return;
@@ -878,11 +894,14 @@ session_start(struct ctlconn *c, const cJSON *req)
 		se->ttl_s = ttl;
 		se->starter = c;
 		c->refs++;
+		se->gate = gate;
 		session_activate(se);
 	} else if ((se = session_new(ttl, key_ttl, label, &cause)) != NULL) {
 		se->starter = c;
 		c->refs++;
+		se->gate = gate;
 	} else {
+		gate_discard(gate);
 		ctl_reply_error(c, "%s", cause ? cause : "out of memory");
 		free(cause);
 		return;
@@ -1043,6 +1062,7 @@ status_fields(struct jsonw *w, void *arg)
 		jsonw_uint(w, "key_ttl_s", se->key_ttl_s);
 		jsonw_uint(w, "remaining_s", session_remaining_s(se));
 		jsonw_uint(w, "keys_held", se->nkeys);
+		gate_status_fields(w, se);
 		jsonw_object_end(w);
 	}
 	jsonw_array_end(w);
@@ -1252,7 +1272,8 @@ session_recover(char **cause)
 		    memmem(ln.buf, ln.len, "\"event\":\"stopped\"", 17) == NULL &&
 		    memmem(ln.buf, ln.len, "\"event\":\"crashed\"", 17) == NULL &&
 		    memmem(ln.buf, ln.len, "\"event\":\"log_rotated\"", 21) == NULL &&
-		    memmem(ln.buf, ln.len, "\"event\":\"shell_", 15) == NULL)
+		    memmem(ln.buf, ln.len, "\"event\":\"shell_", 15) == NULL &&
+		    memmem(ln.buf, ln.len, "\"event\":\"egress_", 16) == NULL)
 			continue;
 		if ((ev = cJSON_ParseWithLength(ln.buf, ln.len)) == NULL)
 			continue;
@@ -1269,6 +1290,10 @@ session_recover(char **cause)
 				    lost_add(&lost, &nlost, &cap, o, id) == -1)
 					break;
 			}
+		} else if (event != NULL && id != NULL && ids_valid(id) &&
+		    strncmp(event, "egress_", 7) == 0) {
+			gate_recover_note(ev, id,
+			    strcmp(event, "egress_opened") == 0);
 		} else if (event != NULL && id != NULL && ids_valid(id) &&
 		    strncmp(event, "shell_", 6) == 0) {
 			lost_shell_note(&shells, &nshells, &shcap, ev, id,
@@ -1323,6 +1348,8 @@ session_recover(char **cause)
 			if (auditlog_commit(server->log, cause) == -1)
 				goto fail;
 		}
+		if (gate_recover_close(l->id, cause) == -1)
+			goto fail;
 		w = auditlog_begin(server->log, "crashed", l->id);
 		jsonw_str(w, "exit_reason", "supervisor_lost");
 		jsonw_int(w, "duration_s", dur < 0 ? 0 : dur);
@@ -1330,6 +1357,7 @@ session_recover(char **cause)
 			goto fail;
 	}
 	free(lost);
+	gate_recover_done();
 	for (j = 0; j < nshells; j++)
 		free(shells[j].recording);
 	free(shells);
@@ -1347,6 +1375,7 @@ session_recover(char **cause)
 	return 0;
 fail:
 	free(lost);
+	gate_recover_done();
 	for (j = 0; j < nshells; j++)
 		free(shells[j].recording);
 	free(shells);
