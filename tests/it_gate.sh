@@ -3,6 +3,7 @@
 # nothing else reachable from that shell; ssh -F "$AGENTD_SSH_CONFIG" with
 # strict host key checking against a known_hosts naming only the real host.
 . "$(dirname "$0")/lib.sh"
+: "${AUDITCTL:?AUDITCTL must name the auditctl binary}"
 
 command -v /usr/sbin/sshd >/dev/null || { note "no sshd: skipped"; exit 0; }
 command -v git >/dev/null || { note "no git: skipped"; exit 0; }
@@ -123,6 +124,11 @@ has_event '.event == "egress_opened"' ".name == \"git\" and .upstream == \"local
 [ "$(count_events '.event == "egress_closed" and .error == null')" -ge 3 ] || fail "clean egress_closed missing"
 has_event '.event == "egress_closed" and .conn <= 3' '.error == null and .bytes_up > 0 and .bytes_down > 0 and .duration_s >= 0' ||
 	fail "egress_closed fields: $(jq -c 'select(.event == "egress_closed")' "$LOG")"
+
+# auditctl show lists the gate's connections of the session.
+"$AUDITCTL" --log "$LOG" show "$AGENTD_SESSION" > "$WORK/show"
+grep -q "egress_opened.*name=git" "$WORK/show" && grep -q "egress_closed.*bytes_up=" "$WORK/show" ||
+	fail "auditctl show: $(cat "$WORK/show")"
 
 # --isolate-net: shells of that session get the namespace by default.
 eval "$("$AGENTD" start --ttl 5m --isolate-net --ssh-egress "git=localhost:$port")" >/dev/null
