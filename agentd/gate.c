@@ -42,6 +42,7 @@
 #include "jsonw.h"
 
 #define GATE_BUF	(64 * 1024)	/* per direction, per connection */
+#define GATE_PIPE	(256 * 1024)	/* the same, splicing */
 #define GATE_MAX_CONNS	256		/* per session */
 #define GATE_BACKLOG	128
 #define GATE_PUMP_ROUNDS 16		/* reads per callback: others get a turn */
@@ -60,6 +61,8 @@ struct gate_lookup {
 };
 
 struct gate_dir {
+	int		 pipe[2];	/* splice through it; -1: copy through buf */
+	size_t		 inpipe;	/* bytes in the pipe */
 	char		*buf;
 	size_t		 len, off;
 	bool		 eof;		/* the source said EOF */
@@ -383,6 +386,8 @@ static void
 gate_conn_free(struct gate_conn *c)
 {
 	struct gate *g = c->g;
+	struct gate_dir *d;
+	int i;
 
 	if (c->lookup != NULL) {
 		/* A running lookup cannot be stopped: it finishes orphaned. */
@@ -403,8 +408,14 @@ gate_conn_free(struct gate_conn *c)
 		ev_del(c->ufd);
 		close(c->ufd);
 	}
-	free(c->up.buf);
-	free(c->down.buf);
+	for (i = 0; i < 2; i++) {
+		d = i == 0 ? &c->up : &c->down;
+		if (d->pipe[0] != -1) {
+			close(d->pipe[0]);
+			close(d->pipe[1]);
+		}
+		free(d->buf);
+	}
 	TAILQ_REMOVE(&g->conns, c, entry);
 	g->nconns--;
 	ev_free_later(c);
@@ -505,6 +516,66 @@ gate_uio_cb(struct evh *h, uint32_t events)
 	gate_connect_next(c);	/* open, or the next address */
 }
 
+/*
+ * The splice path: src -> pipe -> dst, zero copy. The pipe is filled only
+ * when empty: a pipe full of small segments would answer EAGAIN like an
+ * empty socket, and the loop would spin on a readable source.
+ */
+static int
+gate_dir_splice(struct gate_dir *d, int src, int dst, const char *sname,
+    const char *dname, const char **side)
+{
+	ssize_t n;
+	int rounds, progress = 0;
+
+	for (rounds = 0; rounds < GATE_PUMP_ROUNDS; rounds++) {
+		if (d->inpipe == 0 && !d->eof) {
+			n = splice(src, NULL, d->pipe[1], NULL, GATE_PIPE,
+			    SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+			if (n > 0) {
+				d->inpipe = (size_t)n;
+				progress = 1;
+			} else if (n == 0) {
+				d->eof = true;
+				progress = 1;
+			} else if (errno == EAGAIN || errno == EINTR)
+				break;
+			else {
+				*side = sname;
+				return -1;
+			}
+		}
+		if (d->inpipe > 0) {
+			n = splice(d->pipe[0], NULL, dst, NULL, d->inpipe,
+			    SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+			if (n > 0) {
+				d->inpipe -= (size_t)n;
+				d->bytes += (uint64_t)n;
+				progress = 1;
+			} else if (n == -1 && (errno == EAGAIN ||
+			    errno == EINTR))
+				break;
+			else {
+				if (n == 0)
+					errno = EPIPE;
+				*side = dname;
+				return -1;
+			}
+			if (d->inpipe > 0)
+				break;
+		}
+		if (d->eof) {
+			if (!d->shut) {
+				(void)shutdown(dst, SHUT_WR);
+				d->shut = true;
+				progress = 1;
+			}
+			break;
+		}
+	}
+	return progress;
+}
+
 /* Moves what it can from src to dst through d. Returns 1 on progress, 0
  * on none, -1 with errno and *side on an error. */
 static int
@@ -514,6 +585,8 @@ gate_dir_pump(struct gate_dir *d, int src, int dst, const char *sname,
 	ssize_t n;
 	int rounds, progress = 0;
 
+	if (d->pipe[0] != -1)
+		return gate_dir_splice(d, src, dst, sname, dname, side);
 	for (rounds = 0; rounds < GATE_PUMP_ROUNDS; rounds++) {
 		if (d->len == d->off && !d->eof) {
 			d->len = d->off = 0;
@@ -560,6 +633,12 @@ gate_dir_pump(struct gate_dir *d, int src, int dst, const char *sname,
 	return progress;
 }
 
+static bool
+gate_dir_empty(const struct gate_dir *d)
+{
+	return d->pipe[0] != -1 ? d->inpipe == 0 : d->off == d->len;
+}
+
 static void
 gate_conn_pump(struct gate_conn *c, uint32_t cev, uint32_t uev)
 {
@@ -588,12 +667,25 @@ gate_conn_pump(struct gate_conn *c, uint32_t cev, uint32_t uev)
 		    err != 0 ? err : EPIPE);
 		return;
 	}
-	ci = ((c->up.len == c->up.off && !c->up.eof) ? EPOLLIN : 0) |
-	    (c->down.off < c->down.len ? EPOLLOUT : 0);
-	ui = ((c->down.len == c->down.off && !c->down.eof) ? EPOLLIN : 0) |
-	    (c->up.off < c->up.len ? EPOLLOUT : 0);
+	ci = (gate_dir_empty(&c->up) && !c->up.eof ? EPOLLIN : 0) |
+	    (gate_dir_empty(&c->down) ? 0 : EPOLLOUT);
+	ui = (gate_dir_empty(&c->down) && !c->down.eof ? EPOLLIN : 0) |
+	    (gate_dir_empty(&c->up) ? 0 : EPOLLOUT);
 	ev_mod(c->cfd, ci, &c->cev);
 	ev_mod(c->ufd, ui, &c->uev);
+}
+
+/* A pipe to splice through, or (no pipe to be had: the per-user pipe
+ * limit, descriptors) a buffer to copy through. */
+static int
+gate_dir_init(struct gate_dir *d)
+{
+	if (pipe2(d->pipe, O_NONBLOCK | O_CLOEXEC) == 0) {
+		(void)fcntl(d->pipe[0], F_SETPIPE_SZ, GATE_PIPE);
+		return 0;
+	}
+	d->pipe[0] = d->pipe[1] = -1;
+	return (d->buf = malloc(GATE_BUF)) == NULL ? -1 : 0;
 }
 
 /* Connected, or the next address to try, or the end of the list. */
@@ -618,8 +710,8 @@ gate_connect_next(struct gate_conn *c)
 		}
 		(void)setsockopt(c->ufd, IPPROTO_TCP, TCP_NODELAY, &one,
 		    sizeof(one));
-		if ((c->up.buf = malloc(GATE_BUF)) == NULL ||
-		    (c->down.buf = malloc(GATE_BUF)) == NULL) {
+		if (gate_dir_init(&c->up) == -1 ||
+		    gate_dir_init(&c->down) == -1) {
 			gate_conn_close(c, "out of memory");
 			return;
 		}
@@ -793,6 +885,8 @@ gate_accept_cb(struct evh *h, uint32_t events)
 		c->n = ++g->next_conn;
 		c->cfd = cfd;
 		c->ufd = -1;
+		c->up.pipe[0] = c->up.pipe[1] = -1;
+		c->down.pipe[0] = c->down.pipe[1] = -1;
 		c->cev.cb = gate_cio_cb;
 		c->uev.cb = gate_uio_cb;
 		c->start_ns = now_boot_ns();
