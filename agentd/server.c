@@ -896,6 +896,16 @@ server_init(const struct roots *roots, const struct serve_opts *opts,
 	if (gethostname(server->host, sizeof(server->host)) == -1)
 		strlcpy(server->host, "localhost", sizeof(server->host));
 
+	/* The longest socket path a session needs: refused here, so that a
+	 * daemon that could start no session does not start at all. */
+	if (strlen(roots->run) + sizeof("/sessions/") - 1 + IDS_LEN +
+	    sizeof("/upstream/agent.sock") - 1 >= SUN_PATH_MAX) {
+		if (asprintf(cause, "%s: runtime directory path too long for "
+		    "a unix socket (%d bytes max)", escape_term_str(roots->run),
+		    SUN_PATH_MAX - 1) == -1)
+			*cause = NULL;
+		return -1;
+	}
 	if ((server->statedirfd = privdir_path(roots->state, PRIVDIR_CREATE,
 	    cause)) == -1)
 		return -1;

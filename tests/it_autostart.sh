@@ -99,3 +99,20 @@ note "stalled: $err"
 flock -w 10 "$PIDF" true || fail "the stalled daemon is left behind (pid $(cat "$PIDF"))"
 # And the next start works.
 eval "$("$AGENTD" start --ttl 5m)" >/dev/null || fail "start after a stalled daemon"
+
+# A runtime directory too long for a session's sockets: the daemon refuses to
+# start at all, rather than run on and refuse every start (reviewer, issue 11).
+LONG=$WORK/$(printf 'd%.0s' $(seq 1 $((100 - ${#WORK}))))
+mkdir -m 0700 "$LONG"
+rc=0
+err=$(AGENTD_DIR=$LONG timeout 30 "$AGENTD" start 2>&1 >/dev/null) || rc=$?
+[ $rc -eq 1 ] || fail "long runtime path: exit $rc: $err"
+case $err in
+"agentd start: $LONG/run: runtime directory path too long for a unix socket"*) ;;
+*) fail "long runtime path: unclear: $err" ;;
+esac
+if [ -e "$LONG/run/agentd.pid" ]; then
+	flock -n "$LONG/run/agentd.pid" true ||
+		{ kill -TERM "$(cat "$LONG/run/agentd.pid")"; fail "long runtime path: a daemon is left behind"; }
+fi
+note "long path: $err"
