@@ -326,11 +326,14 @@ gate_open(struct session *se, int dirfd, char **cause)
 				*cause = NULL;
 			if (fd != -1)
 				close(fd);
+			gate_close(se);	/* no connection before `created` */
 			return -1;
 		}
 	}
-	if (g->nentries > 0 && gate_write_config(g, dirfd, cause) == -1)
+	if (g->nentries > 0 && gate_write_config(g, dirfd, cause) == -1) {
+		gate_close(se);
 		return -1;
+	}
 	return 0;
 }
 

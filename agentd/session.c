@@ -305,6 +305,7 @@ session_abort_start(struct session *se, const char *why)
 {
 	if (se->abort_msg == NULL)
 		se->abort_msg = strdup(why);
+	gate_close(se);	/* no egress for a session the log does not show */
 	se->state = SESSION_STOPPING;
 	se->exit_reason = NULL;
 	if (se->agent_pidfd != -1)
