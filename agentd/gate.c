@@ -1114,6 +1114,30 @@ gate_shell_gone(struct shell *sh)
 	}
 }
 
+void
+gate_created_fields(struct jsonw *w, const struct session *se)
+{
+	char buf[EGRESS_HOST_MAX + 16];
+	struct gate *g = se->gate;
+	size_t i;
+
+	if (g == NULL)
+		return;
+	jsonw_array_begin(w, "egress");
+	for (i = 0; i < g->nentries; i++) {
+		jsonw_object_begin(w, NULL);
+		jsonw_str(w, "name", g->entries[i].e.name);
+		jsonw_str(w, "upstream", egress_upstream(&g->entries[i].e, buf,
+		    sizeof(buf)));
+		snprintf(buf, sizeof(buf), "127.0.0.1:%u",
+		    (unsigned)g->entries[i].listen_port);
+		jsonw_str(w, "listen", buf);
+		jsonw_object_end(w);
+	}
+	jsonw_array_end(w);
+	jsonw_bool(w, "isolate_net", g->isolate_net);
+}
+
 /* --- status and recovery -------------------------------------------------- */
 
 void

@@ -44,6 +44,8 @@ int	 gate_child_netns(const struct session *, int sock);
  * come; they close with the shell (gate_shell_gone). 0, or -1. */
 int	 gate_shell_attach(struct shell *, int fd);
 void	 gate_shell_gone(struct shell *);
+/* The gate's fields of `created` (egress, isolate_net); none without. */
+void	 gate_created_fields(struct jsonw *, const struct session *);
 /* `status --json`: isolate_net, ssh_config and the egress array. */
 void	 gate_status_fields(struct jsonw *, const struct session *);
 /* Recovery (session_recover): notes egress_opened (opened) and

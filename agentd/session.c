@@ -380,6 +380,7 @@ session_activate(struct session *se)
 	jsonw_str(w, "boot_id", server->boot_id);
 	/* With boot_id: a later start measures a lost session on this clock. */
 	jsonw_uint(w, "boottime_ms", session_boot_start_ns(se) / NS_PER_MS);
+	gate_created_fields(w, se);
 	if (auditlog_commit(server->log, &cause) == -1) {
 		/* Fail closed: no session exists that the log does not show. */
 		char *msg;

@@ -86,6 +86,10 @@ grep -q "^Host git$" "$cfg" && grep -q "HostKeyAlias \[localhost\]:$port" "$cfg"
 	grep -q "IdentityAgent \"$SSH_AUTH_SOCK\"" "$cfg" || fail "ssh_config: $(cat "$cfg")"
 gport=$(awk '$1 == "Port" { print $2 }' "$cfg")
 
+has_event ".event == \"created\" and .session == \"$AGENTD_SESSION\"" \
+    ".egress == [{\"name\": \"git\", \"upstream\": \"localhost:$port\", \"listen\": \"127.0.0.1:$gport\"}] and .isolate_net == false" ||
+	fail "created lacks the gate: $(jq -c 'select(.event == "created")' "$LOG")"
+
 # Without --net gate: strict checking through the gate, against the real
 # host's key only; a wrong key for that name is refused.
 unset SSH_AUTH_SOCK
