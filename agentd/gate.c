@@ -46,6 +46,7 @@
 #define GATE_MAX_CONNS	256		/* per session */
 #define GATE_BACKLOG	128
 #define GATE_PUMP_ROUNDS 16		/* reads per callback: others get a turn */
+#define GATE_CONNECT_TIMEOUT_S 10	/* per address tried */
 
 struct gate_conn;
 
@@ -86,6 +87,7 @@ struct gate_conn {
 	int			 last_err;
 	struct gate_dir		 up, down;	/* client→upstream, back */
 	uint64_t		 start_ns;
+	uint64_t		 connect_ns;	/* this address's deadline, 0: none */
 	bool			 logged;	/* egress_opened is durable */
 };
 
@@ -703,6 +705,7 @@ gate_connect_next(struct gate_conn *c)
 	if (c->state == GC_CONNECTING && c->ufd != -1) {
 		/* Connected. */
 		c->state = GC_OPEN;
+		c->connect_ns = 0;
 		if (gate_log_opened(c, &cause) == -1) {
 			log_warn("session %s: egress_opened not written, "
 			    "connection refused: %s", c->g->se->id,
@@ -747,6 +750,8 @@ gate_connect_next(struct gate_conn *c)
 		    errno == EINPROGRESS) {
 			c->uev.cb = gate_uio_cb;
 			ev_add(c->ufd, EPOLLOUT, &c->uev);
+			c->connect_ns = now_boot_ns() + GATE_CONNECT_TIMEOUT_S * NS;
+			server_timer_at(c->connect_ns);
 			return;
 		}
 		c->last_err = errno;
@@ -899,6 +904,34 @@ gate_accept_cb(struct evh *h, uint32_t events)
 		if (gate_resolve(c) == -1)
 			gate_conn_fail(c, "upstream", errno);
 	}
+}
+
+uint64_t
+gate_deadlines(struct session *se, uint64_t now)
+{
+	struct gate_conn *c, *tmp;
+	uint64_t next = 0;
+
+	if (se->gate == NULL)
+		return 0;
+	TAILQ_FOREACH_SAFE(c, &se->gate->conns, entry, tmp) {
+		if (c->state != GC_CONNECTING || c->connect_ns == 0)
+			continue;
+		if (c->connect_ns <= now) {
+			/* This address does not answer: the next one, or fail. */
+			c->connect_ns = 0;
+			c->last_err = ETIMEDOUT;
+			ev_del(c->ufd);
+			close(c->ufd);
+			c->ufd = -1;
+			c->cur = c->cur->ai_next;
+			gate_connect_next(c);
+			continue;
+		}
+		if (next == 0 || c->connect_ns < next)
+			next = c->connect_ns;
+	}
+	return next;
 }
 
 /* --- network namespaces for --net gate ------------------------------------ */

@@ -28,6 +28,9 @@ int	 gate_open(struct session *, int dirfd, char **cause);
 void	 gate_close(struct session *);
 /* gate_close, then frees se->gate. */
 void	 gate_free(struct session *);
+/* Ends connect attempts past their timeout (from the timer only); returns
+ * the nearest such deadline (0: none). */
+uint64_t gate_deadlines(struct session *, uint64_t now);
 /* Whether the session's shells run under --net gate by default. */
 bool	 gate_isolate_default(const struct session *);
 /* R/sessions/<id>/ssh_config, or NULL when the session has no entry. */

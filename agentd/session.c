@@ -743,6 +743,9 @@ session_deadlines(uint64_t now)
 		if (se->nshells > 0 &&
 		    (t = shell_deadlines(se, now)) != 0 && (next == 0 || t < next))
 			next = t;
+		if (se->gate != NULL &&
+		    (t = gate_deadlines(se, now)) != 0 && (next == 0 || t < next))
+			next = t;
 	}
 	return next;
 }

@@ -50,6 +50,23 @@ wait_event '.event == "egress_closed" and .name == "dead"' 5
 has_event '.event == "egress_closed" and .name == "dead"' '(.error | test("^upstream: Connection refused")) and .bytes_up == 0' ||
 	fail "down: $(jq -c 'select(.name == "dead")' "$LOG")"
 
+# Upstream that never answers the connect: closed after the gate's connect
+# timeout (10 s) with the error.
+start_peer blackhole "$WORK/p.hole"
+eval "$("$AGENTD" start --ttl 5m --ssh-egress "hole=127.0.0.1:$(cat "$WORK/p.hole")")" >/dev/null
+python3 - "$(gate_port hole)" <<'PY' || fail "blackhole: client not closed within 30 s"
+import socket, sys
+c = socket.create_connection(("127.0.0.1", int(sys.argv[1])), 5)
+c.settimeout(30)
+assert c.recv(10) == b""
+PY
+has_event '.event == "egress_closed" and .name == "hole"' '.error == "upstream: Connection timed out"' ||
+	fail "blackhole: $(jq -c 'select(.name == "hole")' "$LOG")"
+eval "$("$AGENTD" start --ttl 5m --ssh-egress "file=localhost:$(cat "$WORK/p.serve")" \
+	--ssh-egress "dead=127.0.0.1:$dead" --ssh-egress "reset=127.0.0.1:$(cat "$WORK/p.reset")" \
+	--ssh-egress "flood=127.0.0.1:$(cat "$WORK/p.flood")")" >/dev/null
+daemon=$(cat "$AGENTD_DIR/run/agentd.pid")
+
 # Upstream reset mid-transfer.
 python3 - "$(gate_port reset)" <<'PY' || true
 import socket, sys

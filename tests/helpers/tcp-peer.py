@@ -7,6 +7,8 @@ serve PORTFILE DOWNFILE UPLOG  each connection: reads until EOF (the byte
 reset PORTFILE                 each connection: sends 1 MiB, then RST.
 flood PORTFILE                 each connection: sends zeros until it fails.
 slow PORTFILE                  each connection: one byte a second.
+blackhole PORTFILE             a listener whose accept queue it fills itself
+                               and never accepts from: a connect hangs.
 client PORT UPFILE DOWNOUT     sends UPFILE, half-closes, writes what comes
                                back to DOWNOUT.
 many PORT N UPFILE DOWNFILE    N clients at once; each must get DOWNFILE.
@@ -74,6 +76,23 @@ def main():
             except OSError:
                 c.close()
         serve_loop(listener(sys.argv[2]), h)
+    elif mode == "blackhole":
+        s = socket.socket()
+        s.bind(("127.0.0.1", 0))
+        s.listen(0)
+        port = s.getsockname()[1]
+        held = []
+        for _ in range(4):
+            c = socket.socket()
+            c.setblocking(False)
+            c.connect_ex(("127.0.0.1", port))
+            held.append(c)
+        time.sleep(0.5)
+        with open(sys.argv[2] + ".tmp", "w") as f:
+            f.write(str(port))
+        os.rename(sys.argv[2] + ".tmp", sys.argv[2])
+        while True:
+            time.sleep(60)
     elif mode == "client":
         c = socket.create_connection(("127.0.0.1", int(sys.argv[2])), 10)
         c.sendall(open(sys.argv[3], "rb").read())
