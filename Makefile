@@ -29,8 +29,8 @@ endif
 $(BUILD)/config.mk: scripts/deps.sh
 	@./scripts/deps.sh
 	@mkdir -p $(BUILD)
-	@{ echo "PKG_CFLAGS = $$(pkg-config --cflags libsodium libcjson libbsd libcurl)"; \
-	   echo "PKG_LIBS = $$(pkg-config --libs libsodium libcjson libbsd)"; \
+	@{ echo "PKG_CFLAGS = $$(pkg-config --cflags libsodium libcjson libbsd libcurl libsystemd)"; \
+	   echo "PKG_LIBS = $$(pkg-config --libs libsodium libcjson libbsd libsystemd)"; \
 	   echo "CHECK_CFLAGS = $$(pkg-config --cflags check)"; \
 	   echo "CHECK_LIBS = $$(pkg-config --libs check)"; } > $@
 
@@ -187,6 +187,10 @@ install: $(BINS)
 	install -m 0644 contrib/logrotate/agentd $(DESTDIR)$(PREFIX)/share/agentd/logrotate/agentd
 	install -m 0644 docs/agentd.1 $(DESTDIR)$(PREFIX)/share/man/man1/agentd.1
 	install -m 0644 docs/auditctl.1 $(DESTDIR)$(PREFIX)/share/man/man1/auditctl.1
+	install -d -m 0755 $(DESTDIR)$(PREFIX)/lib/systemd/user
+	sed 's|@bindir@|$(PREFIX)/bin|g' contrib/systemd/agentd.service > $(BUILD)/agentd.service
+	install -m 0644 $(BUILD)/agentd.service \
+	    $(DESTDIR)$(PREFIX)/lib/systemd/user/agentd.service
 
 clean:
 	rm -rf build build-san* build-fuzz

@@ -19,7 +19,7 @@
 const char	*dir_opt;
 
 static const struct cmd_entry cmds[] = {
-	{ "serve", "serve [--foreground] [--max-ttl D] [--no-spare] [--recorder IP:PORT]...\n"
+	{ "serve", "serve [--foreground] [--journal] [--max-ttl D] [--no-spare] [--recorder IP:PORT]...\n"
 	    "      [--on-recording-failure continue|reject|terminate]\n"
 	    "      [--recording-failure-message TEXT]\n"
 	    "      [--signing-key FILE] [--checkpoint-interval D]", cmd_serve },

@@ -90,6 +90,7 @@ enum recording_policy {
 struct serve_opts {
 	uint64_t	max_ttl;
 	int		foreground;
+	int		journal;	/* --journal: lines to the journal too */
 	int		no_spare;	/* --no-spare: start no agent ahead */
 	const char	*recorders[RECORDERS_MAX];	/* HOST:PORT, in order */
 	size_t		nrecorders;

@@ -121,6 +121,7 @@ cmd_serve(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "foreground", no_argument, NULL, 'f' },
+		{ "journal", no_argument, NULL, 'j' },
 		{ "max-ttl", required_argument, NULL, 'm' },
 		{ "no-spare", no_argument, NULL, 'n' },
 		{ "recorder", required_argument, NULL, 'r' },
@@ -141,6 +142,9 @@ cmd_serve(int argc, char **argv)
 		switch (ch) {
 		case 'f':
 			opts.foreground = 1;
+			break;
+		case 'j':
+			opts.journal = 1;
 			break;
 		case 'm':
 			parse_duration_opt("serve", "--max-ttl", optarg,

@@ -23,6 +23,7 @@
 
 #include "auditlog.h"
 #include "escape.h"
+#include "journal.h"
 #include "privdir.h"
 #include "recorder.h"
 #include "server.h"
@@ -693,6 +694,7 @@ begin_shutdown(void)
 	close(server->ctlfd);
 	server->ctlfd = -1;
 	(void)unlinkat(server->rundirfd, "control.sock", 0);
+	notify_stopping();
 	session_shutdown_all();
 }
 
@@ -921,6 +923,8 @@ server_init(const struct roots *roots, const struct serve_opts *opts,
 	if ((server->log = auditlog_open(server->statedirfd, "audit.jsonl",
 	    &info, cause)) == NULL)
 		return -1;
+	if (opts->journal)
+		auditlog_set_tap(server->log, journal_line, NULL);
 	if (info.torn)
 		log_warn("%s/audit.jsonl: a torn last line (%lld bytes) was "
 		    "moved to %s", roots->state, (long long)info.torn_bytes,
@@ -974,6 +978,7 @@ server_finish(void)
 		(void)unlinkat(server->rundirfd, "control.sock", 0);
 	if (server->log != NULL)
 		auditlog_close(server->log);
+	journal_stop();
 	if (server->pidfilefd != -1) {
 		(void)unlinkat(server->rundirfd, "agentd.pid", 0);
 		close(server->pidfilefd);
@@ -992,7 +997,9 @@ server_run(const struct roots *roots, const struct serve_opts *opts,
 
 	server = &the_server;
 	server->pidfilefd = -1;
-	if (server_init(roots, opts, &cause) == -1) {
+	/* Forked first, the forwarder holds nothing of ours but its socket. */
+	if ((opts->journal && journal_start(&cause) == -1) ||
+	    server_init(roots, opts, &cause) == -1) {
 		if (readyfd != -1) {
 			dprintf(readyfd, "%s\n", cause ? cause : "out of memory");
 			close(readyfd);
@@ -1007,6 +1014,7 @@ server_run(const struct roots *roots, const struct serve_opts *opts,
 		(void)!write(readyfd, "ok\n", 3);
 		close(readyfd);
 	}
+	notify_ready();
 	server_rearm_timer();
 	while (!server->shutting_down || server->nsessions > 0) {
 		n = epoll_wait(server->epfd, evs, 64, -1);

@@ -72,6 +72,15 @@ agentproto_key_type(const unsigned char *blob, size_t len,
 
 /* --- key blobs and ADD bodies --------------------------------------------- */
 
+/*
+ * The relay forwards a key blob only in its canonical encoding, the one the
+ * agent itself would write: OpenSSH 9.2 reads blobs loosely (short type names
+ * in any case, signature names, mpints with extra leading zeros, compressed
+ * EC points), and a loose blob names the agent's key under another hash. So
+ * every public field is checked for the one form it may have, and nothing
+ * may be left over. Such a blob re-encodes to the same bytes, and its hash
+ * is the fingerprint the agent's key has.
+ */
 enum keyfam { FAM_ED25519, FAM_ECDSA, FAM_RSA, FAM_DSA, FAM_SK_ED25519,
     FAM_SK_ECDSA };
 
@@ -80,51 +89,102 @@ static const struct keytype {
 	const char	*plain;		/* the key a certificate certifies */
 	enum keyfam	 fam;
 	int		 cert;
+	const char	*curve;		/* ecdsa: the curve the name names */
+	size_t		 qlen;		/* ecdsa: the uncompressed point's length */
 } keytypes[] = {
-	{ "ssh-ed25519", NULL, FAM_ED25519, 0 },
-	{ "ssh-ed25519-cert-v01@openssh.com", "ssh-ed25519", FAM_ED25519, 1 },
-	{ "ecdsa-sha2-nistp256", NULL, FAM_ECDSA, 0 },
-	{ "ecdsa-sha2-nistp384", NULL, FAM_ECDSA, 0 },
-	{ "ecdsa-sha2-nistp521", NULL, FAM_ECDSA, 0 },
+	{ "ssh-ed25519", NULL, FAM_ED25519, 0, NULL, 0 },
+	{ "ssh-ed25519-cert-v01@openssh.com", "ssh-ed25519", FAM_ED25519, 1,
+	    NULL, 0 },
+	{ "ecdsa-sha2-nistp256", NULL, FAM_ECDSA, 0, "nistp256", 65 },
+	{ "ecdsa-sha2-nistp384", NULL, FAM_ECDSA, 0, "nistp384", 97 },
+	{ "ecdsa-sha2-nistp521", NULL, FAM_ECDSA, 0, "nistp521", 133 },
 	{ "ecdsa-sha2-nistp256-cert-v01@openssh.com", "ecdsa-sha2-nistp256",
-	    FAM_ECDSA, 1 },
+	    FAM_ECDSA, 1, "nistp256", 65 },
 	{ "ecdsa-sha2-nistp384-cert-v01@openssh.com", "ecdsa-sha2-nistp384",
-	    FAM_ECDSA, 1 },
+	    FAM_ECDSA, 1, "nistp384", 97 },
 	{ "ecdsa-sha2-nistp521-cert-v01@openssh.com", "ecdsa-sha2-nistp521",
-	    FAM_ECDSA, 1 },
-	{ "ssh-rsa", NULL, FAM_RSA, 0 },
-	{ "ssh-rsa-cert-v01@openssh.com", "ssh-rsa", FAM_RSA, 1 },
-	{ "ssh-dss", NULL, FAM_DSA, 0 },
-	{ "ssh-dss-cert-v01@openssh.com", "ssh-dss", FAM_DSA, 1 },
-	{ "sk-ssh-ed25519@openssh.com", NULL, FAM_SK_ED25519, 0 },
+	    FAM_ECDSA, 1, "nistp521", 133 },
+	{ "ssh-rsa", NULL, FAM_RSA, 0, NULL, 0 },
+	{ "ssh-rsa-cert-v01@openssh.com", "ssh-rsa", FAM_RSA, 1, NULL, 0 },
+	{ "ssh-dss", NULL, FAM_DSA, 0, NULL, 0 },
+	{ "ssh-dss-cert-v01@openssh.com", "ssh-dss", FAM_DSA, 1, NULL, 0 },
+	{ "sk-ssh-ed25519@openssh.com", NULL, FAM_SK_ED25519, 0, NULL, 0 },
 	{ "sk-ssh-ed25519-cert-v01@openssh.com", "sk-ssh-ed25519@openssh.com",
-	    FAM_SK_ED25519, 1 },
-	{ "sk-ecdsa-sha2-nistp256@openssh.com", NULL, FAM_SK_ECDSA, 0 },
+	    FAM_SK_ED25519, 1, NULL, 0 },
+	{ "sk-ecdsa-sha2-nistp256@openssh.com", NULL, FAM_SK_ECDSA, 0,
+	    "nistp256", 65 },
 	{ "sk-ecdsa-sha2-nistp256-cert-v01@openssh.com",
-	    "sk-ecdsa-sha2-nistp256@openssh.com", FAM_SK_ECDSA, 1 },
+	    "sk-ecdsa-sha2-nistp256@openssh.com", FAM_SK_ECDSA, 1,
+	    "nistp256", 65 },
 };
 
-/* Public fields of each family, in public-blob order. */
-static const int pubfields[] = {
-	[FAM_ED25519] = 1,	/* pk */
-	[FAM_ECDSA] = 2,	/* curve, Q */
-	[FAM_RSA] = 2,		/* e, n */
-	[FAM_DSA] = 4,		/* p, q, g, y */
-	[FAM_SK_ED25519] = 2,	/* pk, application */
-	[FAM_SK_ECDSA] = 3,	/* curve, Q, application */
+/* The public fields of each family, in public-blob order. */
+enum field { F_NONE, F_ED25519, F_CURVE, F_POINT, F_MPINT, F_APP };
+static const enum field pubfields[][4] = {
+	[FAM_ED25519] = { F_ED25519 },
+	[FAM_ECDSA] = { F_CURVE, F_POINT },
+	[FAM_RSA] = { F_MPINT, F_MPINT },		/* e, n */
+	[FAM_DSA] = { F_MPINT, F_MPINT, F_MPINT, F_MPINT }, /* p, q, g, y */
+	[FAM_SK_ED25519] = { F_ED25519, F_APP },
+	[FAM_SK_ECDSA] = { F_CURVE, F_POINT, F_APP },
 };
+
+#define ED25519_PK_LEN	32
+#define MPINT_MAX	(16384 / 8 + 1)	/* OpenSSH's SSHBUF_MAX_BIGNUM + 1 */
+#define CERT_USER	1
+#define CERT_HOST	2
 
 static const struct keytype *
 keytype_find(const unsigned char *name, size_t len)
 {
 	size_t i;
 
+	/* Exactly, case and all: OpenSSH's short names are not key types. */
 	for (i = 0; i < sizeof(keytypes) / sizeof(keytypes[0]); i++) {
 		if (strlen(keytypes[i].name) == len &&
 		    memcmp(keytypes[i].name, name, len) == 0)
 			return &keytypes[i];
 	}
 	return NULL;
+}
+
+/* An mpint as sshbuf_put_bignum2 writes it: not negative, no zero byte
+ * before a byte without its high bit, zero as the empty string. */
+static int
+mpint_canonical(const unsigned char *s, size_t n)
+{
+	if (n == 0)
+		return 0;
+	if (n > MPINT_MAX || (s[0] & 0x80))
+		return -1;
+	if (s[0] == 0 && (n == 1 || (s[1] & 0x80) == 0))
+		return -1;
+	return 0;
+}
+
+/* Takes one public field at *pos; -1 unless it is in its canonical form. */
+static int
+take_field(const struct keytype *kt, enum field f, const unsigned char *buf,
+    size_t len, size_t *pos, const unsigned char **s, size_t *n)
+{
+	if (get_string(buf, len, pos, s, n) == -1)
+		return -1;
+	switch (f) {
+	case F_ED25519:
+		return *n == ED25519_PK_LEN ? 0 : -1;
+	case F_CURVE:
+		return strlen(kt->curve) == *n &&
+		    memcmp(kt->curve, *s, *n) == 0 ? 0 : -1;
+	case F_POINT:
+		return *n == kt->qlen && (*s)[0] == 0x04 ? 0 : -1;
+	case F_MPINT:
+		return mpint_canonical(*s, *n);
+	case F_APP:
+		return memchr(*s, '\0', *n) == NULL ? 0 : -1;
+	case F_NONE:
+		break;
+	}
+	return -1;
 }
 
 /* A public blob under construction: at most the size of what it came from. */
@@ -145,34 +205,6 @@ blob_put_string(struct blob *b, const unsigned char *s, size_t n)
 	b->len += n;
 }
 
-/*
- * Appends a public field: a string, or for RSA and DSA an mpint in OpenSSH's
- * canonical form (no redundant leading zeros, one zero before a high bit),
- * as OpenSSH re-encodes keys before hashing them. -1 for a negative mpint.
- */
-static int
-blob_put_field(struct blob *b, enum keyfam fam, const unsigned char *s,
-    size_t n)
-{
-	if (fam != FAM_RSA && fam != FAM_DSA) {
-		blob_put_string(b, s, n);
-		return 0;
-	}
-	if (n > 0 && (s[0] & 0x80))
-		return -1;
-	while (n > 0 && s[0] == 0) {
-		s++;
-		n--;
-	}
-	if (n > 0 && (s[0] & 0x80)) {
-		/* Re-add one zero: s[-1] is a zero we skipped above. */
-		s--;
-		n++;
-	}
-	blob_put_string(b, s, n);
-	return 0;
-}
-
 static int
 blob_init(struct blob *b, size_t cap)
 {
@@ -181,44 +213,97 @@ blob_init(struct blob *b, size_t cap)
 	return (b->buf = malloc(b->cap)) == NULL ? -1 : 0;
 }
 
-/* Fingerprints the plain key built in b. */
-static void
-blob_key_done(struct blob *b, const char *type, struct agentproto_key *out)
-{
-	agentproto_fingerprint(b->buf, b->len, out->fingerprint);
-	strlcpy(out->type, type, sizeof(out->type));
-	free(b->buf);
-	b->buf = NULL;
-}
-
-/* Reads n public fields at *pos into b after the plain type name. */
+/*
+ * Checks the public fields of kt at *pos and, when b is not NULL, appends
+ * them to b (which holds the type name). The private RSA encoding holds n
+ * before e (swap_rsa); the public blob e, n.
+ */
 static int
-blob_take_fields(struct blob *b, const struct keytype *kt,
+take_fields(struct blob *b, const struct keytype *kt,
     const unsigned char *buf, size_t len, size_t *pos, int swap_rsa)
 {
+	const enum field *fields = pubfields[kt->fam];
 	const unsigned char *f[4];
 	size_t flen[4];
-	int i, n = pubfields[kt->fam];
+	int i, n;
 
-	if (swap_rsa)
-		n = 2;
-	for (i = 0; i < n; i++) {
-		if (get_string(buf, len, pos, &f[i], &flen[i]) == -1)
+	for (n = 0; n < 4 && fields[n] != F_NONE; n++) {
+		if (take_field(kt, fields[n], buf, len, pos, &f[n],
+		    &flen[n]) == -1)
 			return -1;
 	}
-	/* The private RSA encoding holds n before e; the public blob e, n. */
-	if (swap_rsa) {
-		return blob_put_field(b, kt->fam, f[1], flen[1]) == -1 ||
-		    blob_put_field(b, kt->fam, f[0], flen[0]) == -1 ? -1 : 0;
+	if (b == NULL)
+		return 0;
+	if (swap_rsa && kt->fam == FAM_RSA) {
+		blob_put_string(b, f[1], flen[1]);
+		blob_put_string(b, f[0], flen[0]);
+		return 0;
 	}
-	for (i = 0; i < n; i++) {
-		if (blob_put_field(b, kt->fam, f[i], flen[i]) == -1)
+	for (i = 0; i < n; i++)
+		blob_put_string(b, f[i], flen[i]);
+	return 0;
+}
+
+static int
+take_u(size_t len, size_t *pos, size_t n)
+{
+	if (len - *pos < n)
+		return -1;
+	*pos += n;
+	return 0;
+}
+
+/* A plain key blob in its canonical encoding, or -1. */
+static const struct keytype *
+plain_canonical(const unsigned char *blob, size_t len)
+{
+	const struct keytype *kt;
+	const unsigned char *s;
+	size_t pos = 0, n;
+
+	if (get_string(blob, len, &pos, &s, &n) == -1 ||
+	    (kt = keytype_find(s, n)) == NULL || kt->cert ||
+	    take_fields(NULL, kt, blob, len, &pos, 0) == -1 || pos != len)
+		return NULL;
+	return kt;
+}
+
+/* A list of NUL-free strings (a certificate's principals). */
+static int
+walk_cstrings(const unsigned char *buf, size_t len)
+{
+	const unsigned char *s;
+	size_t pos = 0, n;
+
+	while (pos < len) {
+		if (get_string(buf, len, &pos, &s, &n) == -1 ||
+		    memchr(s, '\0', n) != NULL)
 			return -1;
 	}
 	return 0;
 }
 
-/* A certificate blob: its plain key's fingerprint. */
+/* Critical options or extensions: (NUL-free name, data) pairs. */
+static int
+walk_options(const unsigned char *buf, size_t len)
+{
+	const unsigned char *s;
+	size_t pos = 0, n;
+
+	while (pos < len) {
+		if (get_string(buf, len, &pos, &s, &n) == -1 ||
+		    memchr(s, '\0', n) != NULL ||
+		    get_string(buf, len, &pos, &s, &n) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+/*
+ * A certificate blob of type kt, walked whole: each field in its place, the
+ * certified key and the CA key canonical, nothing left over. Its plain key's
+ * fingerprint goes to out.
+ */
 static int
 cert_key(const struct keytype *kt, const unsigned char *cert, size_t len,
     struct agentproto_key *out)
@@ -233,17 +318,39 @@ cert_key(const struct keytype *kt, const unsigned char *cert, size_t len,
 	    blob_init(&b, len) == -1)
 		return -1;
 	blob_put_string(&b, (const unsigned char *)kt->plain, strlen(kt->plain));
-	if (blob_take_fields(&b, kt, cert, len, &pos, 0) == -1) {
+	if (take_fields(&b, kt, cert, len, &pos, 0) == -1 ||
+	    take_u(len, &pos, 8) == -1 ||			/* serial */
+	    len - pos < 4 || (get_u32(cert + pos) != CERT_USER &&
+	    get_u32(cert + pos) != CERT_HOST) ||
+	    take_u(len, &pos, 4) == -1 ||			/* type */
+	    get_string(cert, len, &pos, &s, &n) == -1 ||	/* key id */
+	    memchr(s, '\0', n) != NULL ||
+	    get_string(cert, len, &pos, &s, &n) == -1 ||	/* principals */
+	    walk_cstrings(s, n) == -1 ||
+	    take_u(len, &pos, 16) == -1 ||			/* valid after, before */
+	    get_string(cert, len, &pos, &s, &n) == -1 ||	/* critical options */
+	    walk_options(s, n) == -1 ||
+	    get_string(cert, len, &pos, &s, &n) == -1 ||	/* extensions */
+	    walk_options(s, n) == -1 ||
+	    get_string(cert, len, &pos, &s, &n) == -1 ||	/* reserved */
+	    get_string(cert, len, &pos, &s, &n) == -1 ||	/* CA key */
+	    plain_canonical(s, n) == NULL ||
+	    get_string(cert, len, &pos, &s, &n) == -1 ||	/* signature */
+	    n == 0 || pos != len) {
 		free(b.buf);
 		return -1;
 	}
-	blob_key_done(&b, kt->name, out);
+	agentproto_fingerprint(b.buf, b.len, out->fingerprint);
+	strlcpy(out->type, kt->name, sizeof(out->type));
+	free(b.buf);
 	return 0;
 }
 
-int
-agentproto_blob_key(const unsigned char *blob, size_t len,
-    struct agentproto_key *out)
+/* unknown_ok: a type we do not know is hashed as it is (the agent's own
+ * answers, never a request). */
+static int
+blob_key(const unsigned char *blob, size_t len, struct agentproto_key *out,
+    int unknown_ok)
 {
 	const struct keytype *kt;
 	const unsigned char *s;
@@ -252,15 +359,28 @@ agentproto_blob_key(const unsigned char *blob, size_t len,
 	if (agentproto_key_type(blob, len, out->type) == -1)
 		goto bad;
 	(void)get_string(blob, len, &pos, &s, &n);
-	kt = keytype_find(s, n);
-	if (kt != NULL && kt->cert)
+	if ((kt = keytype_find(s, n)) == NULL) {
+		if (!unknown_ok)
+			goto bad;
+		agentproto_fingerprint(blob, len, out->fingerprint);
+		return 0;
+	}
+	if (kt->cert)
 		return cert_key(kt, blob, len, out) == -1 ? (errno = EBADMSG, -1) : 0;
-	/* A plain key (or one of a type we do not know) is hashed as it is. */
+	if (plain_canonical(blob, len) == NULL)
+		goto bad;
 	agentproto_fingerprint(blob, len, out->fingerprint);
 	return 0;
 bad:
 	errno = EBADMSG;
 	return -1;
+}
+
+int
+agentproto_blob_key(const unsigned char *blob, size_t len,
+    struct agentproto_key *out)
+{
+	return blob_key(blob, len, out, 0);
 }
 
 /* Skips n SSH strings (or mpints) at *pos. */
@@ -330,7 +450,7 @@ walk_private_key(const unsigned char *body, size_t len, size_t *pos,
 	if (blob_init(&b, len) == -1)
 		return -1;
 	blob_put_string(&b, s, n);
-	if (blob_take_fields(&b, kt, body, len, pos, kt->fam == FAM_RSA) == -1)
+	if (take_fields(&b, kt, body, len, pos, 1) == -1)
 		goto bad;
 	switch (kt->fam) {
 	case FAM_ED25519:
@@ -835,7 +955,7 @@ agentproto_parse_identities(const unsigned char *body, size_t len,
 	for (i = 0; i < n; i++) {
 		if (get_string(body, len, &pos, &blob, &bloblen) == -1 ||
 		    get_string(body, len, &pos, &comment, &commentlen) == -1 ||
-		    agentproto_blob_key(blob, bloblen, &k[i]) == -1)
+		    blob_key(blob, bloblen, &k[i], 1) == -1)
 			goto bad;
 	}
 	if (pos != len)

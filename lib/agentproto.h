@@ -57,7 +57,13 @@ int	agentproto_key_type(const unsigned char *blob, size_t len,
 /*
  * Names the public key blob: its type (a certificate keeps its cert type) and
  * the fingerprint ssh-keygen -l prints (for a certificate, of the plain key
- * inside it). -1 with errno EBADMSG for a malformed blob or an unknown type.
+ * inside it). Only a canonical blob is named, the bytes the agent itself
+ * would write for the key: the exact type name of a known type (no short or
+ * signature names, case counts), each public field in its one form (ed25519:
+ * 32 bytes; ecdsa: the type's curve, an uncompressed point of its length;
+ * rsa/dsa: minimal non-negative mpints; sk-: a NUL-free application), a
+ * certificate walked whole with a canonical CA key, nothing left over.
+ * -1 with errno EBADMSG for anything else (malformed, loose or unknown).
  */
 int	agentproto_blob_key(const unsigned char *blob, size_t len,
 	    struct agentproto_key *out);
@@ -81,7 +87,8 @@ struct agentproto_add {
  * Keeps no private bytes; out->blob is the public key blob the agent will
  * know the identity by (free it with agentproto_add_free). Returns 0, or -1
  * with *why: "malformed" for a frame
- * that is out of bounds, or a reason to refuse (unknown key type, unknown
+ * that is out of bounds or whose public key fields (or certificate) are not
+ * canonical (see agentproto_blob_key), or a reason to refuse (unknown key type, unknown
  * constraint or extension, duplicate constraint) — fail closed.
  */
 int	agentproto_parse_add(const unsigned char *body, size_t len,
@@ -169,7 +176,9 @@ int	agentproto_parse_session_bind(const unsigned char *body, size_t len,
 
 /*
  * Parses an IDENTITIES_ANSWER body (after the type byte) into a malloc'ed
- * array (caller frees). -1 with errno EBADMSG if anything is out of bounds.
+ * array (caller frees). Each blob of a known type must be canonical (see
+ * agentproto_blob_key); one of a type we do not know is hashed as it is.
+ * -1 with errno EBADMSG if anything is out of bounds or not canonical.
  */
 int	agentproto_parse_identities(const unsigned char *body, size_t len,
 	    struct agentproto_key **keys, size_t *nkeys);

@@ -39,6 +39,8 @@ struct auditlog {
 	off_t		 good;		/* file size after the last durable line */
 	uint64_t	 seq;		/* seq of the next event */
 	char		 prev[AUDITLOG_HASH_HEX + 1];
+	void		(*tap)(const char *, size_t, void *);	/* set_tap */
+	void		*tap_arg;
 	void		(*hook)(void *, uint64_t);	/* auditlog_on_commit */
 	void		*hook_arg;
 	int		 inhook;
@@ -609,6 +611,11 @@ auditlog_commit(struct auditlog *log, char **cause)
 	log->good += (off_t)w->len;
 	log->seq++;
 	memcpy(log->prev, hash, sizeof(log->prev));
+	/* The tap sees this line before the hook may write another one
+	 * (checkpoints); the hook's lines come through here and are tapped
+	 * too, in file order. */
+	if (log->tap != NULL)
+		log->tap(w->buf, w->len - 1, log->tap_arg);
 	/* Last of all: a line the hook writes reuses w's buffer, so anything
 	 * else that looks at this line must have run before. */
 	if (log->hook != NULL && !log->inhook) {
@@ -693,6 +700,14 @@ undo:
 		errno = saved;
 	}
 	return -1;
+}
+
+void
+auditlog_set_tap(struct auditlog *log,
+    void (*fn)(const char *, size_t, void *), void *arg)
+{
+	log->tap = fn;
+	log->tap_arg = arg;
 }
 
 uint64_t

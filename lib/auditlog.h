@@ -95,6 +95,16 @@ int		 auditlog_reopen(struct auditlog *, int dirfd, const char *event,
 		    void (*fill)(struct jsonw *, void *), void *arg,
 		    char **cause);
 
+/*
+ * A tap: fn(line, len, arg) runs after each line is durable (auditlog_commit
+ * returned 0, including a rotation's first line), with the line's bytes
+ * without its newline; it must not call back into the log. It runs before
+ * the auditlog_on_commit hook, and for the lines that hook writes too, so
+ * it sees every line in file order. NULL removes it.
+ */
+void		 auditlog_set_tap(struct auditlog *,
+		    void (*fn)(const char *, size_t, void *), void *arg);
+
 uint64_t	 auditlog_last_seq(const struct auditlog *);
 /* The chain's head: hex hash of the last durable line (the prev the next
  * line carries); 64 zeros for an empty log. Valid until the next commit. */

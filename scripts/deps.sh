@@ -7,6 +7,7 @@ pkgs="build-essential pkg-config libsodium-dev libcjson-dev libbsd-dev check
 openssh-client openssh-server jq procps util-linux python3 asciinema tmux
 libcurl4-openssl-dev python3-h2 zsh softhsm2 opensc"
 pkgs="$pkgs tcsh"	# it_client_trust.sh: csh quoting of `agentd start -c`
+pkgs="$pkgs libsystemd-dev rsyslog rsyslog-relp"	# serve --journal; it_rsyslog.sh
 pkgs="$pkgs logrotate mandoc"	# it_logrotate.sh; man page lint (it_manpages.sh)
 pkgs="$pkgs chromium"	# it_report.sh, bench/report.sh: the report in a browser
 missing=

@@ -2,7 +2,9 @@
  * request real clients send is accepted with the right kind and fields;
  * every one of them with a byte added or taken away, every type outside the
  * table and every unknown extension is refused; a smartcard add keeps its
- * provider and constraints and its lifetime can be rewritten. */
+ * provider and constraints and its lifetime can be rewritten; a key blob is
+ * named only in its canonical encoding (exact type name, exact fields,
+ * minimal mpints, a whole certificate), every loose form refused. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -239,6 +241,313 @@ START_TEST(test_card_lifetime)
 }
 END_TEST
 
+/* --- canonical key blobs ------------------------------------------------- */
+
+/* Key blobs: the canonical one of each family first, then loose forms of it
+ * that OpenSSH 9.2 reads as the same key (or refuses), each to be refused. */
+static void
+rsa_blob(struct buf *b, const char *type, size_t epad, size_t npad)
+{
+	unsigned char e[3] = { 1, 0, 1 }, n[129], zero[4] = { 0 };
+
+	memset(n, 0xc5, sizeof(n));
+	n[0] = 0;		/* the high bit of n[1] needs one zero */
+	b->n = 0;
+	put_cstr(b, type);
+	put_u32(b, (uint32_t)(sizeof(e) + epad));
+	put(b, zero, epad);
+	put(b, e, sizeof(e));
+	put_u32(b, (uint32_t)(sizeof(n) + npad));
+	put(b, zero, npad);
+	put(b, n, sizeof(n));
+}
+
+static void
+ecdsa_blob(struct buf *b, const char *type, const char *curve, size_t qlen,
+    unsigned form)
+{
+	unsigned char q[133];
+
+	memset(q, 0x33, sizeof(q));
+	q[0] = (unsigned char)form;
+	b->n = 0;
+	put_cstr(b, type);
+	put_cstr(b, curve);
+	put_str(b, q, qlen);
+}
+
+static void
+ed_blob_as(struct buf *b, const char *type, size_t pklen)
+{
+	unsigned char pk[33];
+
+	memset(pk, 0x42, sizeof(pk));
+	pk[0] = 0;
+	b->n = 0;
+	put_cstr(b, type);
+	put_str(b, pk, pklen);
+}
+
+/* A certificate for the ed25519 key of ed_blob, signed (in form only) by a
+ * CA key blob ca; certtype 1 (user) or 2 (host). */
+static void
+cert_blob(struct buf *b, const struct buf *ca, uint32_t certtype,
+    const char *principal, size_t plen)
+{
+	unsigned char nonce[32], pk[32], sig[64];
+	struct buf p = { .n = 0 }, opt = { .n = 0 }, s = { .n = 0 };
+
+	memset(nonce, 0x01, sizeof(nonce));
+	memset(pk, 0x42, sizeof(pk));
+	memset(sig, 0x07, sizeof(sig));
+	put_str(&p, principal, plen);
+	put_cstr(&opt, "permit-pty");
+	put_str(&opt, "", 0);
+	put_cstr(&s, "ssh-ed25519");
+	put_str(&s, sig, sizeof(sig));
+	b->n = 0;
+	put_cstr(b, "ssh-ed25519-cert-v01@openssh.com");
+	put_str(b, nonce, sizeof(nonce));
+	put_str(b, pk, sizeof(pk));
+	put_u32(b, 0); put_u32(b, 7);		/* serial */
+	put_u32(b, certtype);
+	put_cstr(b, "key id");
+	put_str(b, p.b, p.n);
+	put_u32(b, 0); put_u32(b, 0);		/* valid after */
+	put_u32(b, 0xffffffff); put_u32(b, 0xffffffff);
+	put_str(b, "", 0);			/* critical options */
+	put_str(b, opt.b, opt.n);		/* extensions */
+	put_str(b, "", 0);			/* reserved */
+	put_str(b, ca->b, ca->n);
+	put_str(b, s.b, s.n);
+}
+
+/* The blob is refused alone and in each request that carries a key. */
+static void
+assert_refused(const struct buf *blob, const char *what)
+{
+	struct agentproto_key k;
+	struct agentproto_req req;
+	struct buf f;
+	unsigned char sid[32];
+	const char *why;
+
+	ck_assert_msg(agentproto_blob_key(blob->b, blob->n, &k) == -1,
+	    "%s: blob named %s", what, k.fingerprint);
+	f.n = 0;
+	put_u8(&f, 13); put_str(&f, blob->b, blob->n);
+	put_cstr(&f, "data"); put_u32(&f, 0);
+	ck_assert_msg(agentproto_parse_request(f.b, f.n, &req, &why) == -1,
+	    "%s: sign accepted", what);
+	f.n = 0;
+	put_u8(&f, 18); put_str(&f, blob->b, blob->n);
+	ck_assert_msg(agentproto_parse_request(f.b, f.n, &req, &why) == -1,
+	    "%s: remove accepted", what);
+	memset(sid, 0x22, sizeof(sid));
+	f.n = 0;
+	put_u8(&f, 27); put_cstr(&f, "session-bind@openssh.com");
+	put_str(&f, blob->b, blob->n); put_str(&f, sid, sizeof(sid));
+	put_str(&f, "sig", 3); put_u8(&f, 0);
+	ck_assert_msg(agentproto_parse_request(f.b, f.n, &req, &why) == -1,
+	    "%s: session-bind accepted", what);
+}
+
+static void
+assert_named(const struct buf *blob, const char *what)
+{
+	struct agentproto_key k;
+	char fp[AGENTPROTO_FP_LEN + 1];
+
+	ck_assert_msg(agentproto_blob_key(blob->b, blob->n, &k) == 0,
+	    "%s: canonical blob refused", what);
+	agentproto_fingerprint(blob->b, blob->n, fp);
+	ck_assert_str_eq(k.fingerprint, fp);
+}
+
+START_TEST(test_canon_names)
+{
+	static const char *ed_alias[] = { "ED25519", "ed25519", "Ed25519",
+	    "SSH-ED25519", "Ssh-ed25519", "ssh-ed25519 ", "ED25519-SK",
+	    "ssh-ed25519-cert-v01@openssh.com", "sk-ssh-ed25519@openssh.com" };
+	static const char *rsa_alias[] = { "RSA", "rsa", "Rsa", "SSH-RSA",
+	    "rsa-sha2-256", "rsa-sha2-512", "RSA-SHA2-512", "ssh-rsa-cert-v01@openssh.com",
+	    "rsa-sha2-256-cert-v01@openssh.com", "ssh-dss", "DSA" };
+	static const char *ec_alias[] = { "ECDSA", "ecdsa", "ECDSA-SK",
+	    "ecdsa-sha2-nistp384", "ECDSA-SHA2-NISTP256",
+	    "sk-ecdsa-sha2-nistp256@openssh.com" };
+	struct buf b;
+	size_t i;
+
+	ed_blob_as(&b, "ssh-ed25519", 32);
+	assert_named(&b, "ssh-ed25519");
+	for (i = 0; i < sizeof(ed_alias) / sizeof(ed_alias[0]); i++) {
+		ed_blob_as(&b, ed_alias[i], 32);
+		assert_refused(&b, ed_alias[i]);
+	}
+	rsa_blob(&b, "ssh-rsa", 0, 0);
+	assert_named(&b, "ssh-rsa");
+	for (i = 0; i < sizeof(rsa_alias) / sizeof(rsa_alias[0]); i++) {
+		rsa_blob(&b, rsa_alias[i], 0, 0);
+		assert_refused(&b, rsa_alias[i]);
+	}
+	ecdsa_blob(&b, "ecdsa-sha2-nistp256", "nistp256", 65, 4);
+	assert_named(&b, "ecdsa-sha2-nistp256");
+	for (i = 0; i < sizeof(ec_alias) / sizeof(ec_alias[0]); i++) {
+		ecdsa_blob(&b, ec_alias[i], "nistp256", 65, 4);
+		assert_refused(&b, ec_alias[i]);
+	}
+}
+END_TEST
+
+START_TEST(test_canon_fields)
+{
+	struct buf b, c;
+	size_t i;
+
+	/* Numbers: one zero before a high bit, never more, never negative. */
+	for (i = 1; i <= 3; i++) {
+		rsa_blob(&b, "ssh-rsa", i, 0);
+		assert_refused(&b, "rsa e padded");
+		rsa_blob(&b, "ssh-rsa", 0, i);
+		assert_refused(&b, "rsa n padded");
+	}
+	rsa_blob(&b, "ssh-rsa", 0, 0);
+	b.b[b.n - 129] = 0x01;	/* the zero before n's high bit, now n's own */
+	b.b[b.n - 128] = 0xc5;
+	assert_named(&b, "rsa n without the zero, 0x01 first");
+	b.b[b.n - 129] = 0x80;	/* negative */
+	assert_refused(&b, "rsa n negative");
+	b.b[b.n - 129] = 0x00;
+	b.b[b.n - 128] = 0x45;	/* a zero before a byte without its high bit */
+	assert_refused(&b, "rsa n with a redundant zero");
+	/* ed25519: exactly 32 bytes. */
+	ed_blob_as(&b, "ssh-ed25519", 33);
+	assert_refused(&b, "ed25519 pk padded");
+	ed_blob_as(&b, "ssh-ed25519", 31);
+	assert_refused(&b, "ed25519 pk short");
+	/* ecdsa: the type's curve, an uncompressed point of its length. */
+	ecdsa_blob(&b, "ecdsa-sha2-nistp256", "nistp384", 65, 4);
+	assert_refused(&b, "ecdsa curve mismatch");
+	ecdsa_blob(&b, "ecdsa-sha2-nistp256", "NISTP256", 65, 4);
+	assert_refused(&b, "ecdsa curve in capitals");
+	ecdsa_blob(&b, "ecdsa-sha2-nistp256", "nistp256", 33, 2);
+	assert_refused(&b, "ecdsa compressed point");
+	ecdsa_blob(&b, "ecdsa-sha2-nistp256", "nistp256", 65, 6);
+	assert_refused(&b, "ecdsa hybrid point");
+	ecdsa_blob(&b, "ecdsa-sha2-nistp256", "nistp256", 66, 4);
+	assert_refused(&b, "ecdsa point too long");
+	ecdsa_blob(&b, "ecdsa-sha2-nistp521", "nistp521", 133, 4);
+	assert_named(&b, "ecdsa-sha2-nistp521");
+	/* Nothing left over. */
+	ed_blob_as(&b, "ssh-ed25519", 32);
+	put_u8(&b, 0);
+	assert_refused(&b, "ed25519 with a trailing byte");
+	/* sk-: the application, without NUL. */
+	ed_blob_as(&b, "sk-ssh-ed25519@openssh.com", 32);
+	put_cstr(&b, "ssh:");
+	assert_named(&b, "sk-ssh-ed25519");
+	ed_blob_as(&b, "sk-ssh-ed25519@openssh.com", 32);
+	put_str(&b, "ssh:\0x", 6);
+	assert_refused(&b, "sk application with NUL");
+	ed_blob_as(&b, "sk-ssh-ed25519@openssh.com", 32);
+	assert_refused(&b, "sk without application");
+	/* The public parts of an ADD: n padded is refused too. */
+	c.n = 0;
+	put_u8(&c, 17); put_cstr(&c, "ssh-rsa");
+	put_str(&c, "\0\0\x80\x01", 4);	/* n */
+	put_str(&c, "\x01\0\x01", 3);	/* e */
+	for (i = 0; i < 4; i++)
+		put_str(&c, "\x01", 1);	/* d iqmp p q */
+	put_cstr(&c, "comment");
+	{
+		struct agentproto_req req;
+		const char *why;
+
+		ck_assert_int_eq(agentproto_parse_request(c.b, c.n, &req,
+		    &why), -1);
+		c.n = 0;
+		put_u8(&c, 17); put_cstr(&c, "ssh-rsa");
+		put_str(&c, "\0\x80\x01", 3);
+		put_str(&c, "\x01\0\x01", 3);
+		for (i = 0; i < 4; i++)
+			put_str(&c, "\x01", 1);
+		put_cstr(&c, "comment");
+		ck_assert_int_eq(agentproto_parse_request(c.b, c.n, &req,
+		    &why), 0);
+		agentproto_req_free(&req);
+		c.n = 0;
+		put_u8(&c, 17); put_cstr(&c, "ecdsa-sha2-nistp256");
+		put_cstr(&c, "nistp256"); put_str(&c, "\x02\x33\x33", 3);
+		put_str(&c, "\x01", 1); put_cstr(&c, "comment");
+		ck_assert_int_eq(agentproto_parse_request(c.b, c.n, &req,
+		    &why), -1);
+	}
+}
+END_TEST
+
+START_TEST(test_canon_cert)
+{
+	struct buf ca, b, loose, plain;
+	struct agentproto_key k;
+	char fp[AGENTPROTO_FP_LEN + 1];
+
+	ed_blob_as(&ca, "ssh-ed25519", 32);
+	ca.b[ca.n - 1] = 0x99;
+	cert_blob(&b, &ca, 1, "alice", 5);
+	ck_assert_int_eq(agentproto_blob_key(b.b, b.n, &k), 0);
+	ed_blob(&plain);
+	agentproto_fingerprint(plain.b, plain.n, fp);
+	ck_assert_str_eq(k.fingerprint, fp);
+	ck_assert_str_eq(k.type, "ssh-ed25519-cert-v01@openssh.com");
+	cert_blob(&b, &ca, 2, "host.example", 12);
+	ck_assert_int_eq(agentproto_blob_key(b.b, b.n, &k), 0);
+	cert_blob(&b, &ca, 3, "alice", 5);
+	assert_refused(&b, "cert type 3");
+	cert_blob(&b, &ca, 1, "alice", 5);
+	put_u8(&b, 0);
+	assert_refused(&b, "cert with a trailing byte");
+	ed_blob_as(&loose, "ED25519", 32);
+	cert_blob(&b, &loose, 1, "alice", 5);
+	assert_refused(&b, "cert with a CA key named ED25519");
+	rsa_blob(&loose, "ssh-rsa", 1, 0);
+	cert_blob(&b, &loose, 1, "alice", 5);
+	assert_refused(&b, "cert with a padded CA key");
+	loose = b;
+	cert_blob(&b, &loose, 1, "alice", 5);
+	assert_refused(&b, "cert as a CA key");
+	cert_blob(&b, &ca, 1, "al\0ce", 5);
+	assert_refused(&b, "principal with NUL");
+}
+END_TEST
+
+/* The agent's own answers: blobs of types we do not know are named as they
+ * are; a loose blob of a known type is refused (the agent never writes one). */
+START_TEST(test_canon_identities)
+{
+	struct buf body = { .n = 0 }, b;
+	struct agentproto_key *keys;
+	size_t n;
+
+	put_u32(&body, 2);
+	ed_blob(&b);
+	put_str(&body, b.b, b.n); put_cstr(&body, "c");
+	b.n = 0;
+	put_cstr(&b, "ssh-xmss@openssh.com"); put_str(&b, "x", 1);
+	put_str(&body, b.b, b.n); put_cstr(&body, "c");
+	ck_assert_int_eq(agentproto_parse_identities(body.b, body.n, &keys,
+	    &n), 0);
+	ck_assert_uint_eq(n, 2);
+	ck_assert_str_eq(keys[1].type, "ssh-xmss@openssh.com");
+	free(keys);
+	body.n = 0;
+	put_u32(&body, 1);
+	rsa_blob(&b, "ssh-rsa", 1, 0);
+	put_str(&body, b.b, b.n); put_cstr(&body, "c");
+	ck_assert_int_eq(agentproto_parse_identities(body.b, body.n, &keys,
+	    &n), -1);
+}
+END_TEST
+
 static Suite *
 agentproto_suite(void)
 {
@@ -249,6 +558,12 @@ agentproto_suite(void)
 	tcase_add_test(tc, test_exact);
 	tcase_add_test(tc, test_unknown);
 	tcase_add_test(tc, test_card_lifetime);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("canonical");
+	tcase_add_test(tc, test_canon_names);
+	tcase_add_test(tc, test_canon_fields);
+	tcase_add_test(tc, test_canon_cert);
+	tcase_add_test(tc, test_canon_identities);
 	suite_add_tcase(s, tc);
 	return s;
 }

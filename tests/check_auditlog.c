@@ -538,6 +538,69 @@ START_TEST(test_commit_toolong)
 }
 END_TEST
 
+/* The tap sees each durable line once, without its newline, and nothing of
+ * a refused one; a rotation's first line too. */
+static struct jsonw	tapped;
+static int		taps;
+
+static void
+tap_collect(const char *line, size_t len, void *arg)
+{
+	ck_assert_ptr_eq(arg, &tapped);
+	ck_assert_ptr_null(memchr(line, '\n', len));
+	jsonw_raw(&tapped, line, len);
+	jsonw_raw(&tapped, "\n", 1);
+	taps++;
+}
+
+START_TEST(test_tap)
+{
+	struct auditlog	*log;
+	struct jsonw	*w;
+	char		*big, *cause = NULL, *oldbuf, *old, *cur;
+	size_t		 oldlen, curlen;
+
+	log = open_log(NULL);
+	must_add(log);		/* before the tap: not seen */
+	jsonw_reset(&tapped);
+	taps = 0;
+	auditlog_set_tap(log, tap_collect, &tapped);
+	must_add(log);
+	big = malloc(AUDITREAD_MAX_LINE);
+	ck_assert_ptr_nonnull(big);
+	memset(big, 'a', AUDITREAD_MAX_LINE);
+	w = auditlog_begin(log, "key_used", "s1");
+	jsonw_strn(w, "big", big, AUDITREAD_MAX_LINE);
+	ck_assert_int_eq(auditlog_commit(log, &cause), -1);
+	free(cause);
+	free(big);
+	must_add(log);
+	ck_assert_int_eq(taps, 2);
+
+	ck_assert_int_eq(renameat(tdir, LOGNAME, tdir, "old.jsonl"), 0);
+	ck_assert_int_eq(auditlog_reopen(log, tdir, "log_rotated", NULL, NULL,
+	    &cause), 1);
+	must_add(log);
+	auditlog_close(log);
+	ck_assert_int_eq(taps, 4);
+
+	oldbuf = read_file("old.jsonl", &oldlen);
+	cur = read_file(LOGNAME, &curlen);
+	/* Lines 2-3 of the old file, then the whole new file. */
+	old = memchr(oldbuf, '\n', oldlen);
+	ck_assert_ptr_nonnull(old);
+	old++;
+	ck_assert(jsonw_ok(&tapped));
+	ck_assert_uint_eq(tapped.len, strlen(old) + curlen);
+	ck_assert_mem_eq(tapped.buf, old, strlen(old));
+	ck_assert_mem_eq(tapped.buf + strlen(old), cur, curlen);
+	free(oldbuf);
+	free(cur);
+	jsonw_free(&tapped);
+	unlinkat(tdir, "old.jsonl", 0);
+}
+END_TEST
+
 static void
 expect_refused(const char *content, const char *what)
 {
@@ -887,6 +950,7 @@ auditlog_suite(void)
 	tcase_add_test(tc, test_locked);
 	tcase_add_test(tc, test_commit_fail);
 	tcase_add_test(tc, test_commit_toolong);
+	tcase_add_test(tc, test_tap);
 	tcase_add_test(tc, test_garbage);
 	tcase_add_test(tc, test_foreign_last_line);
 	tcase_add_test(tc, test_refuse_file);

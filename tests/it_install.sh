@@ -34,6 +34,21 @@ tether=$(jq -r 'select(.event == "created") | .tether_pid' "$LOG")
 tr '\0' ' ' < "/proc/$tether/cmdline" | grep -q "^$WORK/inst/usr/bin/../libexec/agentd/agentd-tether " ||
 	fail "the installed daemon does not run the installed tether: $(tr '\0' ' ' < "/proc/$tether/cmdline")"
 "$WORK/inst/usr/bin/auditctl" --log "$LOG" verify >/dev/null || fail "installed auditctl"
+
+# The systemd user unit: installed 0644 with the installed agentd in
+# ExecStart, Type=notify, --foreground (no fork: the main process notifies)
+# and --journal; systemd-analyze accepts it.
+unit=$WORK/inst/usr/lib/systemd/user/agentd.service
+[ -f "$unit" ] || fail "make install did not install the systemd user unit"
+[ "$(stat -c %a "$unit")" = 644 ] || fail "agentd.service not 0644"
+grep -qx 'ExecStart=/usr/bin/agentd serve --foreground --journal' "$unit" ||
+	fail "unit ExecStart: $(grep ExecStart= "$unit")"
+grep -qx 'Type=notify' "$unit" || fail "unit is not Type=notify"
+if command -v systemd-analyze >/dev/null; then
+	sed "s|=/usr/bin/agentd|=$WORK/inst/usr/bin/agentd|" "$unit" > "$WORK/agentd.service"
+	systemd-analyze verify --man=no "$WORK/agentd.service" ||
+		fail "systemd-analyze verify rejects agentd.service"
+fi
 "$AGENTD" stop --all >/dev/null
 
 # Uninstall: exactly what install put. Files of others in the same shared

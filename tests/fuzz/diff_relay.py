@@ -16,7 +16,14 @@ frame, one of the two must hold:
              frame with its lifetime capped to the session), and the log has
              the matching event (key_used for a signature, key_loaded /
              key_removed for a successful add / removal, agent_locked /
-             agent_unlocked for (un)lock), and nothing else.
+             agent_unlocked for (un)lock), and nothing else; a signature
+             made or a key removed is logged under the fingerprint of a key
+             the agent held (not the hash of a loose blob naming it).
+
+Seeds include sign and remove requests for the session's own keys, and two
+mutations put a key blob in the loose forms OpenSSH 9.2 still reads as that
+key: its type name recased or replaced by a short or signature name, or a
+public field padded with leading zeros.
 
 Also, against a small reference of the allowlist: unknown message types and
 unknown extensions are always refused, and frames with bytes appended to or
@@ -201,6 +208,16 @@ def reference_shape_ok(body):
     return None
 
 
+def ident_blobs(r):
+    """The key blobs of an IDENTITIES_ANSWER frame."""
+    n, pos, out = struct.unpack(">I", r[1:5])[0], 5, set()
+    for _ in range(n):
+        blob, pos = get_string(r, pos)
+        _, pos = get_string(r, pos)
+        out.add(blob)
+    return out
+
+
 def plain_fp(blob):
     """SHA256 fingerprint of a plain key blob (None for a certificate)."""
     try:
@@ -246,6 +263,16 @@ class Run:
             self.keys.append(k)
         self.reload_keys()
 
+    def own_frames(self):
+        """Sign and remove requests for the keys this session holds: the seeds
+        whose loose forms (recase, pad) OpenSSH would still take as a loaded
+        key."""
+        out = []
+        for k in self.keys:
+            blob = base64.b64decode(open(k + ".pub").read().split()[1])
+            out += [b"\x0d" + s(blob) + s(b"data") + b"\0\0\0\0", b"\x12" + s(blob)]
+        return out
+
     def reload_keys(self):
         for k in self.keys:
             subprocess.run(["ssh-add", k], env=self.env, capture_output=True, check=True)
@@ -268,8 +295,8 @@ class Run:
 
     # -- observations ---------------------------------------------------------
     def new_events(self):
-        """Log lines since the last call, without the daemon's own expiry
-        events (keys whose lifetime ran out, not anything a frame did)."""
+        """Log lines since the last call, without the daemon's own events
+        (keys whose lifetime ran out, checkpoints: not anything a frame did)."""
         with open(self.log, "rb") as f:
             f.seek(self.logpos)
             data = f.read()
@@ -279,20 +306,15 @@ class Run:
         for e in evs:
             if e["event"] == "key_loaded":
                 self.expiry[e["fingerprint"]] = time.monotonic() + e["lifetime_s"]
-        return [e for e in evs if not (e["event"] == "key_removed" and e["reason"] == "expired")]
+        # Checkpoints are the log's own (one every N events), not a frame's.
+        return [e for e in evs if not (e["event"] == "key_removed" and e["reason"] == "expired")
+                and e["event"] != "checkpoint"]
 
     def idents_changed(self, before, after):
         """Why the agent's identities differ in a way no refused frame may
         cause, or None: nothing added, and nothing gone but keys whose
         lifetime ran out (the agent expires them on its own)."""
-        def blobs(r):
-            n, pos, out = struct.unpack(">I", r[1:5])[0], 5, set()
-            for _ in range(n):
-                blob, pos = get_string(r, pos)
-                _, pos = get_string(r, pos)
-                out.add(blob)
-            return out
-        b, a = blobs(before), blobs(after)
+        b, a = ident_blobs(before), ident_blobs(after)
         if a - b:
             return "refused, yet the agent holds a new identity"
         for blob in b - a:
@@ -345,7 +367,7 @@ class Run:
                 why = self.idents_changed(before, self.idents())
         elif len(seen) == 2:
             self.n["forwarded"] += 1
-            why = self.forwarded(body, seen[0], r1, evs)
+            why = self.forwarded(body, seen[0], r1, evs, before)
         else:
             why = "the agent received %d frames for one request" % (len(seen) - 1)
         ref = reference_shape_ok(body)
@@ -355,7 +377,7 @@ class Run:
             why = "refused a well-formed simple request"
         return why
 
-    def forwarded(self, body, got, reply, evs):
+    def forwarded(self, body, got, reply, evs, before):
         t = body[0]
         if t in (17, 25, 20, 26):
             # As sent, or rewritten with the session's lifetime cap.
@@ -373,6 +395,11 @@ class Run:
                 return "key_used names %s, the request %s" % (evs[0]["fingerprint"], fp)
             if evs[0]["ok"] != (reply[:1] == b"\x0e"):
                 return "key_used ok does not match the reply"
+            # A signature was made with a key the agent holds: the log must
+            # name that key, not the hash of a loose blob for it.
+            held = {plain_fp(b) for b in ident_blobs(before)}
+            if evs[0]["ok"] and evs[0]["fingerprint"] not in held:
+                return "signed, yet key_used names %s, no key the agent holds" % evs[0]["fingerprint"]
         elif t in (17, 25):
             if names != (["key_loaded"] if ok else []):
                 return "an add answered %d logged %s" % (reply[0], names)
@@ -386,6 +413,9 @@ class Run:
         elif t == 18:
             if names != (["key_removed"] if ok else []):
                 return "a removal answered %d logged %s" % (reply[0], names)
+            held = {plain_fp(b) for b in ident_blobs(before)}
+            if ok and evs[0]["fingerprint"] not in held:
+                return "removed, yet key_removed names %s, no key the agent held" % evs[0]["fingerprint"]
         elif t in (9, 19, 21):
             if set(names) - {"key_removed"} or (not ok and names):
                 return "remove-all answered %d logged %s" % (reply[0], names)
@@ -404,9 +434,72 @@ class Run:
         return None
 
 
+# Names OpenSSH 9.2 reads as key types besides the exact ones (its short names
+# in any case, signature names).
+TYPE_ALIASES = [b"ED25519", b"ed25519", b"Ed25519", b"RSA", b"rsa", b"rsa-sha2-256",
+                b"rsa-sha2-512", b"ECDSA", b"ecdsa", b"DSA", b"dsa", b"ED25519-SK",
+                b"ECDSA-SK"]
+
+
+def key_blob_span(body):
+    """(start, end) of the key blob string in a sign, remove, add or
+    session-bind body, or None."""
+    try:
+        if body[0] in (13, 18):
+            _, end = get_string(body, 1)
+            return 1, end
+        if body[0] in (17, 25):
+            return 1, len(body)      # the private key encoding: fields follow
+        if body[0] == 27:
+            name, p = get_string(body, 1)
+            if name == b"session-bind@openssh.com":
+                _, end = get_string(body, p)
+                return p, end
+    except (ValueError, IndexError):
+        pass
+    return None
+
+
+def loose_key(rng, body):
+    """The frame with its key blob in a loose form OpenSSH would read: the type
+    name recased or replaced by an alias, or a field padded with zeros."""
+    span = key_blob_span(body)
+    if span is None:
+        return body
+    a, b = span
+    try:
+        if body[0] in (17, 25):
+            blob, rest = body[1:], b""
+        else:
+            blob, _ = get_string(body, a)
+            rest = body[b:]
+        t, p = get_string(blob, 0)
+        fields, q = [], p
+        while q < len(blob) and len(fields) < 6:
+            f, q = get_string(blob, q)
+            fields.append(f)
+        tail = blob[q:]
+    except ValueError:
+        return body
+    if rng.randrange(2) or not fields:
+        if rng.randrange(2):
+            t = rng.choice(TYPE_ALIASES)
+        else:
+            t = bytes(c ^ 0x20 if chr(c).isalpha() and rng.randrange(2) else c for c in t)
+            if t == t.lower():
+                t = t.upper()
+    else:
+        i = rng.randrange(min(len(fields), 4))
+        fields[i] = b"\0" * rng.randint(1, 2) + fields[i]
+    blob = s(t) + b"".join(s(f) for f in fields) + tail
+    if body[0] in (17, 25):
+        return bytes([body[0]]) + blob
+    return body[:a] + s(blob) + rest
+
+
 def mutate(rng, corpus):
     base = bytearray(rng.choice(corpus))
-    op = rng.randrange(9)
+    op = rng.randrange(11)
     if op == 0 and len(base) > 1:                  # flip bits
         for _ in range(rng.randint(1, 4)):
             base[rng.randrange(len(base))] ^= 1 << rng.randrange(8)
@@ -429,6 +522,8 @@ def mutate(rng, corpus):
                          [rng.randrange(256) for _ in range(rng.randrange(0, 64))])
     elif op == 8:
         pass                                       # the real frame, unchanged
+    elif op in (9, 10):                            # a loose key blob
+        base = bytearray(loose_key(rng, bytes(base)))
     if not base:
         base = bytearray(b"\x0b")
     return bytes(base)
@@ -460,6 +555,7 @@ def main():
     rc = 0
     try:
         run.start()
+        corpus += run.own_frames()
         deadline = time.monotonic() + a.seconds
         i = 0
         while time.monotonic() < deadline:
@@ -474,7 +570,7 @@ def main():
                       (i, body[0], len(body), seed, why, path), file=sys.stderr)
                 rc = 1
                 break
-            if i % 50 == 0 and run.idents()[1:5] == b"\0\0\0\0":
+            if i % 50 == 0 and len(ident_blobs(run.idents())) < len(run.keys):
                 run.reload_keys()
         if rc == 0:
             print("diff_relay: %d frames in %.0fs (seed %d): %d refused by the relay, "

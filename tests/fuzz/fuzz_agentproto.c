@@ -1,6 +1,10 @@
 /* libFuzzer target: one agent frame body (type byte first) from a hostile
  * client or agent, through every parser the relay uses on it. The corpus
- * (tests/fuzz/agent-corpus.sh) is real ssh-add and ssh traffic. */
+ * (tests/fuzz/agent-corpus.sh) is real ssh-add and ssh traffic. A key blob
+ * the parser names must be canonical: its type name in another case or an
+ * alias OpenSSH reads loosely, or any public field with one more leading zero
+ * byte, must be refused. */
+#include <ctype.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +14,85 @@
 #include "agentproto.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static uint32_t
+rd32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
+	    (uint32_t)p[2] << 8 | p[3];
+}
+
+static void
+wr32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)(v >> 24);
+	p[1] = (uint8_t)(v >> 16);
+	p[2] = (uint8_t)(v >> 8);
+	p[3] = (uint8_t)v;
+}
+
+/* The blob with its type name replaced by name (len n). */
+static void
+refused_as(const uint8_t *blob, size_t len, size_t tlen, const char *name,
+    size_t n)
+{
+	struct agentproto_key key;
+	uint8_t *m;
+	size_t mlen = len - tlen + n;
+
+	if ((m = malloc(mlen)) == NULL)
+		return;
+	wr32(m, (uint32_t)n);
+	memcpy(m + 4, name, n);
+	memcpy(m + 4 + n, blob + 4 + tlen, len - 4 - tlen);
+	if (agentproto_blob_key(m, mlen, &key) == 0)
+		abort();
+	free(m);
+}
+
+/* A blob agentproto_blob_key named: none of its loose forms may be named. */
+static void
+check_canonical(const uint8_t *blob, size_t len)
+{
+	static const char *alias[] = { "ED25519", "ed25519", "RSA", "rsa",
+	    "ECDSA", "ecdsa", "DSA", "dsa", "ED25519-SK", "ECDSA-SK",
+	    "rsa-sha2-256", "rsa-sha2-512", "rsa-sha2-256-cert-v01@openssh.com",
+	    "rsa-sha2-512-cert-v01@openssh.com" };
+	struct agentproto_key key;
+	char name[AGENTPROTO_TYPE_MAX];
+	uint8_t *m;
+	size_t tlen, i, pos, flen;
+
+	if (agentproto_blob_key(blob, len, &key) != 0)
+		return;
+	tlen = rd32(blob);
+	if (tlen >= sizeof(name))
+		abort();
+	for (i = 0; i < sizeof(alias) / sizeof(alias[0]); i++)
+		refused_as(blob, len, tlen, alias[i], strlen(alias[i]));
+	for (i = 0; i < tlen; i++)
+		name[i] = (char)toupper(blob[4 + i]);
+	refused_as(blob, len, tlen, name, tlen);
+	name[0] = (char)tolower((unsigned char)name[0]);	/* "sSH-..." */
+	refused_as(blob, len, tlen, name, tlen);
+	if (memmem(blob + 4, tlen, "-cert-", 6) != NULL)
+		return;
+	/* Each public field of a plain key with one more leading zero. */
+	if ((m = malloc(len + 1)) == NULL)
+		return;
+	for (pos = 4 + tlen; len - pos >= 4; pos += 4 + flen) {
+		flen = rd32(blob + pos);
+		if (flen > len - pos - 4)
+			abort();
+		memcpy(m, blob, pos);
+		wr32(m + pos, (uint32_t)flen + 1);
+		m[pos + 4] = 0;
+		memcpy(m + pos + 5, blob + pos + 4, len - pos - 4);
+		if (agentproto_blob_key(m, len + 1, &key) == 0)
+			abort();
+	}
+	free(m);
+}
 
 /* Whatever the allowlist accepts must be what its own parts accept, and an
  * accepted add must survive the lifetime rewrite unchanged otherwise. */
@@ -62,6 +145,13 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (size < 1 || size > AGENTPROTO_MAX_FRAME)
 		return 0;
 	check_request(data, size);
+	check_canonical(data + 1, size - 1);
+	if (data[0] == AGENTPROTO_SIGN_REQUEST ||
+	    data[0] == AGENTPROTO_REMOVE_IDENTITY) {
+		/* The blob inside a sign or remove request. */
+		if (size >= 5 && rd32(data + 1) <= size - 5)
+			check_canonical(data + 5, rd32(data + 1));
+	}
 	switch (data[0]) {
 	case AGENTPROTO_SIGN_REQUEST:
 		(void)agentproto_parse_sign(data + 1, size - 1, &key);
