@@ -14,7 +14,7 @@ cp "$AGENTD" "$U/agentd"
 chmod 755 "$U"
 mkdir -m 700 "$U/d"
 chown 65534:65534 "$U/d"
-trap 'r=$?; setpriv --reuid=65534 --regid=65534 --clear-groups env AGENTD_DIR="$U/d" "$U/agentd" kill >/dev/null 2>&1 || true; rm -rf "$U"; (exit $r); cleanup' EXIT
+trap 'r=$?; set +e; setpriv --reuid=65534 --regid=65534 --clear-groups env AGENTD_DIR="$U/d" "$U/agentd" kill >/dev/null 2>&1 || true; rm -rf "$U"; (exit $r); cleanup' EXIT
 
 (cd "$WORK" && exec python3 -m http.server 0 --bind 127.0.0.1 >"$WORK/http.log" 2>&1) &
 EXTRA_PIDS="$EXTRA_PIDS $!"
