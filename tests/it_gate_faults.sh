@@ -6,8 +6,8 @@
 . "$(dirname "$0")/lib.sh"
 
 peer() { python3 "$TESTS/helpers/tcp-peer.py" "$@"; }
-start_peer() {	# start_peer MODE PORTFILE ARGS... -> pid in $!
-	peer "$1" "$2" "${@:3}" &
+start_peer() {	# start_peer MODE PORTFILE ARGS...: killed at the end, by pid
+	python3 "$TESTS/helpers/tcp-peer.py" "$@" &
 	EXTRA_PIDS="$EXTRA_PIDS $!"
 	for i in $(seq 100); do [ -s "$2" ] && return 0; sleep 0.05; done
 	fail "peer $1 did not start"
