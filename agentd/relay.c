@@ -39,6 +39,7 @@
 
 #define FRAME_MAX	(4 + AGENTPROTO_MAX_FRAME)
 #define OUT_HIGH	(512 * 1024)	/* stop reading while this is queued */
+#define OUT_TOTAL_HIGH	(8 * 1024 * 1024)	/* the same, for all clients */
 #define MAX_PENDING	64
 
 enum pending_kind {
@@ -101,6 +102,10 @@ struct relay {
 	size_t			 phead;
 	size_t			 pcount;
 	bool			 client_eof;
+	bool			 client_gone;	/* closed by us: the agent's
+						   owed replies are logged,
+						   then dropped */
+	size_t			 counted;	/* our part of out_total */
 	bool			 barrier;	/* a smartcard request is being
 						   audited: later requests wait */
 	uint64_t		 refused;	/* requests answered FAILURE */
@@ -135,6 +140,11 @@ bq_frame(const struct bq *q)
 
 static void	relay_unquiet(struct relay *);
 
+/* Bytes held toward all clients (cout and ain buffers), bounded near
+ * OUT_TOTAL_HIGH: however many clients stop reading, the daemon's memory
+ * stays small. */
+static size_t	out_total;
+
 static void
 relay_free(struct relay *r)
 {
@@ -146,10 +156,13 @@ relay_free(struct relay *r)
 		log_warn("session %s: refused %llu more requests from pid %ld",
 		    se->id, (unsigned long long)(r->refused - 1),
 		    (long)r->client_pid);
-	ev_del(r->client.fd);
+	if (!r->client_gone) {
+		ev_del(r->client.fd);
+		close(r->client.fd);
+	}
 	ev_del(r->agent.fd);
-	close(r->client.fd);
 	close(r->agent.fd);
+	out_total -= r->counted;
 	bq_free(&r->cin);
 	bq_free(&r->ain);
 	bq_free(&r->cout);
@@ -606,6 +619,66 @@ relay_reply(struct relay *r, const unsigned char *frame, size_t flen)
 
 static void	relay_classify(struct relay *);
 
+/*
+ * Closes r's client (timed out, evicted, or failed). What the agent still
+ * owes it is read and logged as if the client were there (each reply may
+ * carry an event: a key_used, an undo of an add that cannot be logged),
+ * then the upstream is closed too. Returns true when r is freed now.
+ */
+static bool
+relay_drop_client(struct relay *r)
+{
+	if (r->client_gone)
+		return false;
+	if (r->pcount == 0 && r->aout.len == 0) {
+		relay_free(r);
+		return true;
+	}
+	ev_del(r->client.fd);
+	close(r->client.fd);
+	r->client.fd = -1;
+	r->client_gone = true;
+	r->client_eof = true;
+	bq_free(&r->cin);	/* requests not sent on yet: no replies owed */
+	bq_free(&r->cout);
+	r->barrier = false;
+	server_fd_freed();
+	return false;
+}
+
+/*
+ * Whether to read the agent for r. A client that takes all we have for it
+ * always gets more. One with replies queued (it is not draining: stalled)
+ * gets more only while it has less than OUT_HIGH queued and all clients
+ * together less than OUT_TOTAL_HIGH; its EPOLLOUT brings it back here when
+ * it reads. So no client waits for others to read, and the memory held for
+ * clients that do not read is at most OUT_TOTAL_HIGH plus about a frame
+ * each. A client we closed drops what it reads.
+ */
+static bool
+relay_may_read_agent(const struct relay *r)
+{
+	if (r->client_gone || r->cout.len == 0)
+		return true;
+	return r->cout.len < OUT_HIGH && out_total < OUT_TOTAL_HIGH;
+}
+
+/* Moves what q holds to a buffer its size when it uses a quarter of a
+ * large one (or frees it when empty). */
+static void
+relay_shrink(struct bq *q)
+{
+	struct bq n;
+
+	if (q->cap <= BQ_READ_CHUNK || q->len > q->cap / 4)
+		return;
+	memset(&n, 0, sizeof(n));
+	if (q->len > 0 && bq_append(&n, bq_data(q), q->len) == -1)
+		return;		/* keeps the large one */
+	bq_free(q);
+	*q = n;
+}
+
 static void
 relay_update(struct relay *r)
 {
@@ -616,11 +689,17 @@ relay_update(struct relay *r)
 		cev |= EPOLLIN;
 	if (r->cout.len > 0)
 		cev |= EPOLLOUT;
-	if (r->cout.len >= OUT_HIGH)
+	/* A queue that held a burst does not keep its memory. */
+	relay_shrink(&r->cout);
+	relay_shrink(&r->ain);
+	out_total = out_total - r->counted + r->cout.cap + r->ain.cap;
+	r->counted = r->cout.cap + r->ain.cap;
+	if (!relay_may_read_agent(r))
 		aev = 0;
 	if (r->aout.len > 0)
 		aev |= EPOLLOUT;
-	ev_mod(r->client.fd, cev, &r->client.ev);
+	if (!r->client_gone)
+		ev_mod(r->client.fd, cev, &r->client.ev);
 	ev_mod(r->agent.fd, aev, &r->agent.ev);
 	relay_classify(r);
 }
@@ -653,23 +732,34 @@ relay_io_cb(struct evh *h, uint32_t events)
 	struct relay_end *e = CONTAINER_OF(h, struct relay_end, ev);
 	struct relay *r = e->r;
 	int cr = 0, ar = 0;
+	bool cfail;
 
 	(void)events;
 	if (!r->client_eof && r->pcount < MAX_PENDING - 1 &&
 	    r->aout.len < OUT_HIGH && r->cin.len < FRAME_MAX)
 		cr = bq_read(&r->cin, r->client.fd, BQ_READ_CHUNK);
-	if (r->cout.len < OUT_HIGH)
+	if (relay_may_read_agent(r))
 		ar = bq_read(&r->ain, r->agent.fd, BQ_READ_CHUNK);
-	if (cr == -1 || ar == -1 ||
-	    relay_frames(r, &r->cin, relay_request) == -1 ||
-	    relay_frames(r, &r->ain, relay_reply) == -1 ||
-	    /* Replies may have let waiting requests go. */
-	    relay_frames(r, &r->cin, relay_request) == -1 ||
-	    bq_write(&r->aout, r->agent.fd) == -1 ||
-	    bq_write(&r->cout, r->client.fd) == -1) {
+	/* A failing client goes, but what the agent owes it is still read
+	 * and logged (relay_drop_client); a failing agent ends it all. */
+	cfail = cr == -1 || relay_frames(r, &r->cin, relay_request) == -1;
+	if (ar == -1 || relay_frames(r, &r->ain, relay_reply) == -1) {
 		relay_free(r);
 		return;
 	}
+	/* Replies may have let waiting requests go. */
+	if (!cfail && relay_frames(r, &r->cin, relay_request) == -1)
+		cfail = true;
+	if (bq_write(&r->aout, r->agent.fd) == -1) {
+		relay_free(r);
+		return;
+	}
+	if (!cfail && !r->client_gone && bq_write(&r->cout, r->client.fd) == -1)
+		cfail = true;
+	if (cfail && relay_drop_client(r))
+		return;
+	if (r->client_gone)
+		bq_consume(&r->cout, r->cout.len);	/* logged, nobody to tell */
 	if (cr == 1)
 		r->client_eof = true;
 	/* The agent went away, or the client left and has nothing coming. */
@@ -704,13 +794,16 @@ relay_connect_agent(const struct session *se)
 
 /*
  * No client can starve the others (DESIGN-NOTES.md, "Starvation"). A client
- * that owes the rest of a frame, or does not read its replies, is stalled:
- * closed RELAY_STALL_TIMEOUT_S after it stalled. One with nothing in flight
- * is idle: closed after RELAY_IDLE_TIMEOUT_S, since an ssh session may
- * legitimately keep its agent connection open for hours. One the agent
- * still owes a reply is busy, never closed by us (the reply's event first). At MAX_RELAYS (or the descriptor limit) the
- * client that has been quiet the longest makes room, stalled ones first.
- * Each kind has one timeout, so the queues below are ordered by deadline.
+ * that does not read its replies (even with more owed), or owes the rest of
+ * a frame, is stalled: closed RELAY_STALL_TIMEOUT_S after it stalled. One
+ * with nothing in flight is idle: closed after RELAY_IDLE_TIMEOUT_S, since
+ * an ssh session may legitimately keep its agent connection open for hours.
+ * One the agent still owes a reply, and that takes its replies, is busy:
+ * never closed by us. At MAX_RELAYS (or the descriptor limit) the client
+ * that has been quiet the longest makes room, stalled ones first. Closing
+ * a client keeps its upstream until the owed replies are logged
+ * (relay_drop_client). Each kind has one timeout, so the queues below are
+ * ordered by deadline.
  */
 static TAILQ_HEAD(, relay) stalled_q = TAILQ_HEAD_INITIALIZER(stalled_q);
 static TAILQ_HEAD(, relay) idle_q = TAILQ_HEAD_INITIALIZER(idle_q);
@@ -738,11 +831,19 @@ relay_classify(struct relay *r)
 {
 	enum relay_quiet q;
 
-	/* Never drop a client the agent still owes replies to: each reply
-	 * may carry an event (an add, a signature) that must be written. */
-	if (r->pcount > 0 || r->aout.len > 0)
+	/* A client that does not take its replies is stalled even with
+	 * replies still owed: past OUT_HIGH we stop reading the agent for it,
+	 * so they would never come. Dropping it keeps the relay until they
+	 * are logged (relay_drop_client). Otherwise a client the agent still
+	 * owes replies (a held or confirmed request too) is busy: never
+	 * dropped, each reply may carry an event that must be written. */
+	if (r->client_gone)
+		q = RELAY_BUSY;	/* on no queue: the agent's replies end it */
+	else if (r->cout.len > 0)
+		q = RELAY_STALLED;
+	else if (r->pcount > 0 || r->aout.len > 0)
 		q = RELAY_BUSY;
-	else if (r->cout.len > 0 || (r->cin.len > 0 && bq_frame(&r->cin) == 0))
+	else if (r->cin.len > 0 && bq_frame(&r->cin) == 0)
 		q = RELAY_STALLED;
 	else
 		q = RELAY_IDLE;
@@ -769,10 +870,12 @@ relay_expire(uint64_t now)
 
 	while ((r = TAILQ_FIRST(&stalled_q)) != NULL &&
 	    r->quiet_since + RELAY_STALL_TIMEOUT_S * NS <= now)
-		relay_free(r);
+		if (!relay_drop_client(r))
+			relay_update(r);
 	while ((r = TAILQ_FIRST(&idle_q)) != NULL &&
 	    r->quiet_since + RELAY_IDLE_TIMEOUT_S * NS <= now)
-		relay_free(r);
+		if (!relay_drop_client(r))
+			relay_update(r);
 }
 
 uint64_t
@@ -797,7 +900,8 @@ relay_evict(struct session *se)
 		r = TAILQ_FIRST(&idle_q);
 	if (r == NULL)
 		return -1;
-	relay_free(r);
+	if (!relay_drop_client(r))
+		relay_update(r);
 	return 0;
 }
 

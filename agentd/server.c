@@ -347,7 +347,12 @@ server_fd_shortage(int err)
 		    (unsigned long long)rl.rlim_cur);
 	}
 	server->fd_short_ns = now;
-	if (fds && (c = TAILQ_FIRST(&ctl_waitq)) != NULL) {
+	/* A control connection gets CTL_GRACE_NS to send its request before
+	 * it may go for a relay client: one accepted in this very wake-up has
+	 * not been read yet, and closing it would turn every `status` away
+	 * at the limit. Quiet relay clients go before young control ones. */
+	if (fds && (c = TAILQ_FIRST(&ctl_waitq)) != NULL &&
+	    c->waiting_ns + CTL_GRACE_NS <= now) {
 		ctl_close(c);
 		return 0;
 	}
@@ -374,7 +379,8 @@ ctl_wait(struct ctlconn *c)
 {
 	if (c->deadline_ns != 0)
 		return;
-	c->deadline_ns = now_boot_ns() + CTL_REQUEST_TIMEOUT_S * NS;
+	c->waiting_ns = now_boot_ns();
+	c->deadline_ns = c->waiting_ns + CTL_REQUEST_TIMEOUT_S * NS;
 	TAILQ_INSERT_TAIL(&ctl_waitq, c, wait_entry);
 	server_timer_at(c->deadline_ns);
 }

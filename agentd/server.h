@@ -39,6 +39,8 @@
  * much longer: an ssh session keeps its agent connection. */
 #define CTL_REQUEST_TIMEOUT_S	10
 #define RELAY_STALL_TIMEOUT_S	10
+#define CTL_GRACE_NS		(2 * NS)	/* before a young control
+					   connection may go at the fd limit */
 #define RELAY_IDLE_TIMEOUT_S	3600
 #define MAX_KEYS	256	/* keys tracked per session */
 
@@ -52,6 +54,7 @@ struct ctlconn {
 	TAILQ_ENTRY(ctlconn)	 entry;
 	TAILQ_ENTRY(ctlconn)	 wait_entry;	/* on the timeout queue */
 	uint64_t		 deadline_ns;	/* 0: not on it */
+	uint64_t		 waiting_ns;	/* when it went on it */
 	struct evh		 ev;
 	int			 fd;
 	pid_t			 peer_pid;

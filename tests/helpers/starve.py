@@ -5,7 +5,7 @@ daemon), and the probes that show it still serves everyone else.
 Used by tests/it_starve_*.sh (one attack each) and by the `starve` scenario
 of tests/torture/torture.py (all at once). As a program:
 
-    starve.py ctl|relay|fdlimit      (env: AGENTD, AGENTD_DIR; see below)
+    starve.py ctl|relay|fdlimit|owed|ctlgrace      (env: AGENTD, AGENTD_DIR; see below)
 
 runs one attack end to end, asserts, and prints its figures as one JSON
 line on stdout. Exit 0 when every check held, 1 with a message otherwise.
@@ -512,13 +512,194 @@ def attack_fdlimit(e, key):
     return fig
 
 
+def big_comment_add(keyfile, comment_len):
+    """An ADD_IDENTITY frame for the unencrypted ed25519 keyfile with a
+    comment of comment_len bytes (too long for ssh-keygen -C): every
+    REQUEST_IDENTITIES answer is then that big."""
+    import base64
+    lines = open(keyfile).read().strip().splitlines()
+    raw = base64.b64decode("".join(lines[1:-1]))
+    magic = b"openssh-key-v1\0"
+    check(raw.startswith(magic), "not an openssh key")
+    off = len(magic)
+
+    def string(b, o):
+        n = struct.unpack(">I", b[o:o + 4])[0]
+        return b[o + 4:o + 4 + n], o + 4 + n
+    cipher, off = string(raw, off)
+    check(cipher == b"none", "the key is encrypted")
+    _, off = string(raw, off)	# kdf
+    _, off = string(raw, off)	# kdf options
+    off += 4			# number of keys
+    _, off = string(raw, off)	# public key
+    priv, _ = string(raw, off)
+    o = 8			# two check ints
+    ktype, o = string(priv, o)
+    pub, o = string(priv, o)
+    sec, o = string(priv, o)
+
+    def s(b):
+        return struct.pack(">I", len(b)) + b
+    body = b"\x11" + s(ktype) + s(pub) + s(sec) + s(b"c" * comment_len)
+    return struct.pack(">I", len(body)) + body
+
+
+def sign_request(pubfile):
+    import base64
+    blob = base64.b64decode(open(pubfile).read().split()[1])
+
+    def s(b):
+        return struct.pack(">I", len(b)) + b
+    body = b"\x0d" + s(blob) + s(b"data") + struct.pack(">I", 0)
+    return struct.pack(">I", len(body)) + body
+
+
+def rss_kb(pid):
+    with open(f"/proc/{pid}/status") as f:
+        for l in f:
+            if l.startswith("VmRSS:"):
+                return int(l.split()[1])
+    return 0
+
+
+def sanitized(pid):
+    with open(f"/proc/{pid}/maps") as f:
+        return "libasan" in f.read()
+
+
+def attack_owed(e, key):
+    """Clients that send requests ahead and never read the replies, with
+    240 KB identity answers (the relay stops reading the agent for a client
+    past OUT_HIGH): 3 rounds of 150 clients x 8 REQUEST_IDENTITIES, 5 s
+    apart. They are stalled: dropped after the stall timeout or evicted at
+    the cap, so ssh-add -l and status keep working, memory stays bounded,
+    and a signature the agent gives after its client was dropped is still
+    logged."""
+    raise_nofile(4096)
+    sid = e.start(label="owed")
+    e.agentd("add", "--session", sid, key)
+    fp = fingerprint(key + ".pub")
+    sock = e.sock(sid)
+    pid = e.daemon_pid()
+    big = key + "_big"
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", big],
+                   check=True, stdin=subprocess.DEVNULL)
+    s = socket.socket(socket.AF_UNIX)
+    s.settimeout(10)
+    s.connect(sock)
+    s.sendall(big_comment_add(big, 240000))
+    check(s.recv(5)[4:5] == b"\x06", "the big-comment key was not added")
+    s.close()
+    lists = struct.pack(">IB", 1, 11) * 8
+    signer_pid = None
+    socks = []
+    fig = {"rounds": 3, "clients_per_round": 150}
+    t0 = time.monotonic()
+    for rnd in range(3):
+        for i in range(150):
+            c = socket.socket(socket.AF_UNIX)
+            c.settimeout(5)
+            try:
+                connect_retry(c, sock)
+                c.sendall(lists)
+                if rnd == 0 and i == 0:
+                    c.sendall(sign_request(key + ".pub"))
+                    signer = c
+            except OSError:
+                c.close()
+                continue
+            c.setblocking(False)
+            socks.append(c)
+            if (i + 1) % 50 == 0:
+                try:
+                    identities(sock)	# ssh-agent has accepted them all
+                except OSError:
+                    pass
+        if rnd < 2:
+            time.sleep(max(0, t0 + 5 * (rnd + 1) - time.monotonic()))
+    # The first round is past its stall timeout, the others are not.
+    fig["status_s"] = timed_status(e.env, sid)
+    fig["ssh_add_s"] = timed_ssh_add(sock, fp)
+    fig["rss_kb"] = rss_kb(pid)
+    fig["fds"] = len(os.listdir(f"/proc/{pid}/fd"))
+    if not sanitized(pid):
+        check(fig["rss_kb"] < 100 * 1024, "the daemon's RSS is %d MB with "
+              "clients that do not read" % (fig["rss_kb"] // 1024))
+    # The signer was dropped with a signature owed: still logged, with its
+    # pid, while it is still connected (it never reads).
+    me = os.getpid()
+    wait_for(lambda: any(x["event"] == "key_used" and
+                         x.get("client_pid") == me for x in events(e.log)),
+             REQUEST_TIMEOUT_S + 30,
+             "no key_used for the signature owed to a dropped client")
+    # Every one of them is closed by the daemon, not only at the cap.
+    end = time.monotonic() + REQUEST_TIMEOUT_S + 30
+    p = select.poll()
+    for c in socks:
+        p.register(c.fileno(), select.POLLRDHUP if hasattr(select, "POLLRDHUP") else select.POLLHUP)
+    hung = set()
+    while len(hung) < len(socks) and time.monotonic() < end:
+        for fd, ev in p.poll(200):
+            if ev & (select.POLLHUP | select.POLLERR | getattr(select, "POLLRDHUP", 0)):
+                hung.add(fd)
+                p.unregister(fd)
+    check(len(hung) == len(socks), "%d of %d clients that do not read are "
+          "still open %d s later" % (len(socks) - len(hung), len(socks),
+                                      REQUEST_TIMEOUT_S + 30))
+    fig["rss_after_kb"] = rss_kb(pid)
+    wait_for(lambda: len(os.listdir(f"/proc/{pid}/fd")) < 60, 20,
+             "the daemon still holds %d descriptors" %
+             len(os.listdir(f"/proc/{pid}/fd")))
+    fig["fds_after"] = len(os.listdir(f"/proc/{pid}/fd"))
+    fig["ssh_add_after_s"] = timed_ssh_add(sock, fp)
+    for c in socks:
+        c.close()
+    return fig
+
+
+def attack_ctlgrace(e, key):
+    """At the descriptor limit (prlimit --nofile=100) with 120 idle relay
+    clients and nothing else on the control socket: every `agentd status`
+    is answered (the control connection just accepted must not be the one
+    closed to make room for a relay client)."""
+    sid = e.start(label="A")
+    e.agentd("add", "--session", sid, key)
+    fp = fingerprint(key + ".pub")
+    # The limit for the daemon only (its session's ssh-agent keeps its own).
+    subprocess.run(["prlimit", "--pid", str(e.daemon_pid()),
+                    "--nofile=100:100"], check=True)
+    subprocess.run([AGENTD, "shell", "-T", "--session", sid, "--", "true"],
+                   env=e.env, input=b"\n", stdout=subprocess.DEVNULL,
+                   timeout=60, check=True)
+    e.start(ttl="15s", label="short")
+    sock = e.sock(sid)
+    # All at once, no pause: the daemon is still accepting them (and
+    # making room) when the status clients come.
+    fl = Flood(sock, 120, kinds=("idle",))
+    fig = {"attack_conns": 120, "refused_at_connect": fl.refused}
+    bad = []
+    for i in range(10):
+        p = subprocess.run([AGENTD, "status", "--json"], env=e.env,
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                           stdin=subprocess.DEVNULL, timeout=30)
+        if p.returncode != 0 or sid.encode() not in p.stdout:
+            bad.append((p.returncode, p.stderr.decode(errors="replace").strip()))
+    check(not bad, f"{len(bad)} of 10 status at the descriptor limit "
+          f"failed: {bad[:2]}")
+    fig["status_s"] = timed_status(e.env, sid)
+    fig["ssh_add_s"] = timed_ssh_add(sock, fp)
+    fl.close()
+    return fig
+
+
 def main():
     what = sys.argv[1]
     key = sys.argv[2]
     e = Env()
     try:
         fig = {"ctl": attack_ctl, "relay": attack_relay,
-               "fdlimit": attack_fdlimit}[what](e, key)
+               "fdlimit": attack_fdlimit, "owed": attack_owed,
+               "ctlgrace": attack_ctlgrace}[what](e, key)
     except Fail as x:
         print("FAIL: " + str(x), file=sys.stderr)
         return 1
