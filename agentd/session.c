@@ -28,6 +28,7 @@
 #include "auditread.h"
 #include "duration.h"
 #include "ids.h"
+#include "target.h"
 #include "privdir.h"
 #include "server.h"
 #include "timefmt.h"
@@ -65,52 +66,57 @@ session_targetable(const struct session *se, bool stopping_ok)
 struct session *
 session_target(struct ctlconn *c, const char *query, bool stopping_ok)
 {
-	struct session *se, *found = NULL;
-	enum ids_match m;
+	struct target_cand *cand;
+	struct session **ses, *se, *found = NULL;
+	size_t idx[TARGET_CANDIDATES_SHOWN], n = 0, nmatch, i, len;
 	char list[1024];
-	size_t n = 0, len;
 
 	if (query == NULL || *query == '\0') {
 		ctl_reply_error(c, "no session named (use --session or "
 		    "AGENTD_SESSION)");
 		return NULL;
 	}
-	/* The rule is lib/ids (ids_match): an exact id wins, else one
-	 * session whose id starts with query or whose label it is. */
-	TAILQ_FOREACH(se, &server->sessions, entry) {
-		if (!session_targetable(se, stopping_ok))
-			continue;
-		m = ids_match(query, se->id, se->label);
-		if (m == IDS_MATCH_EXACT)
-			return se;
-		if (m != IDS_MATCH_NONE) {
-			found = se;
-			n++;
-		}
+	cand = calloc(server->nsessions + 1, sizeof(*cand));
+	ses = calloc(server->nsessions + 1, sizeof(*ses));
+	if (cand == NULL || ses == NULL) {
+		ctl_reply_error(c, "out of memory");
+		goto out;
 	}
-	if (n == 1)
-		return found;
-	if (n == 0) {
-		ctl_reply_error(c, "no active session %.64s", query);
-		return NULL;
-	}
-	/* Ambiguous: one line naming the candidates (the client escapes it). */
-	list[0] = '\0';
-	n = 0;
+	/* The rule is lib/target's, as auditctl show applies it. */
 	TAILQ_FOREACH(se, &server->sessions, entry) {
 		if (!session_targetable(se, stopping_ok) ||
-		    ids_match(query, se->id, se->label) == IDS_MATCH_NONE)
+		    n == server->nsessions)
 			continue;
-		if (n++ >= TARGET_CANDIDATES_SHOWN)
-			continue;
-		len = strlen(list);
-		snprintf(list + len, sizeof(list) - len, "%s%s%s%.64s%s",
-		    n > 1 ? ", " : "", se->id, se->label[0] ? " (" : "",
-		    se->label, se->label[0] ? ")" : "");
+		cand[n] = (struct target_cand){ .id = se->id,
+		    .idlen = strlen(se->id), .label = se->label,
+		    .labellen = strlen(se->label), .active = true };
+		ses[n++] = se;
 	}
-	ctl_reply_error(c, "session %.64s is ambiguous, %zu match: %s%s",
-	    query, n, list, n > TARGET_CANDIDATES_SHOWN ? ", ..." : "");
-	return NULL;
+	nmatch = target_match(query, strlen(query), cand, n, idx,
+	    TARGET_CANDIDATES_SHOWN);
+	if (nmatch == 1)
+		found = ses[idx[0]];
+	else if (nmatch == 0)
+		ctl_reply_error(c, "no active session %.64s", query);
+	else {
+		/* Ambiguous: one line naming the candidates (the client
+		 * escapes it). */
+		list[0] = '\0';
+		for (i = 0; i < nmatch && i < TARGET_CANDIDATES_SHOWN; i++) {
+			se = ses[idx[i]];
+			len = strlen(list);
+			snprintf(list + len, sizeof(list) - len, "%s%s%s%.64s%s",
+			    i > 0 ? ", " : "", se->id, se->label[0] ? " (" : "",
+			    se->label, se->label[0] ? ")" : "");
+		}
+		ctl_reply_error(c, "session %.64s is ambiguous, %zu match: %s%s",
+		    query, nmatch, list,
+		    nmatch > TARGET_CANDIDATES_SHOWN ? ", ..." : "");
+	}
+out:
+	free(cand);
+	free(ses);
+	return found;
 }
 
 static const char *

@@ -18,7 +18,9 @@
 #include "auditevent.h"
 #include "duration.h"
 #include "escape.h"
+#include "logset.h"
 #include "timefmt.h"
+#include "version.h"
 
 /* Warnings about unusable lines printed before only a count is kept. */
 #define WARN_MAX	10
@@ -28,17 +30,18 @@ const char	*now_opt;
 
 static const struct cmd_entry cmds[] = {
 	{ "list", "--list",
-	    "[--log FILE] --list [--json] [--active] [--since D] [--label L]",
+	    "[--log FILE]… --list [--json] [--active] [--since D] [--label L]",
 	    cmd_list },
-	{ "show", NULL, "[--log FILE] show ID [--json]", cmd_show },
-	{ "ttl-evidence", NULL, "[--log FILE] ttl-evidence [--since D] "
+	{ "show", NULL, "[--log FILE]… show ID [--json]", cmd_show },
+	{ "ttl-evidence", NULL, "[--log FILE]… ttl-evidence [--since D] "
 	    "[--json | --markdown] [--min-days N] [--min-sessions N]",
 	    cmd_ttl_evidence },
-	{ "verify", NULL, "[--log FILE] verify [--pubkey FILE] [FILE…]",
+	{ "verify", NULL, "[--log FILE]… verify [--pubkey FILE] [FILE…]",
 	    cmd_verify },
-	{ "pubkey", NULL, "[--log FILE] pubkey [--key FILE]", cmd_pubkey },
 	{ "report", NULL, "[--log FILE] report [--since D] [--recordings DIR] "
 	    "-o FILE.html", cmd_report },
+	{ "pubkey", NULL, "[--log FILE] pubkey [--key FILE]", cmd_pubkey },
+	{ "version", "--version", "--version", cmd_version },
 };
 #define NCMDS	(sizeof(cmds) / sizeof(cmds[0]))
 
@@ -69,14 +72,17 @@ usage_for(const char *verb)
 void
 put_message(FILE *fp, const char *verb, const char *fmt, va_list ap)
 {
-	char *msg;
+	char *msg, *e;
 
 	if (vasprintf(&msg, fmt, ap) == -1)
 		msg = NULL;
+	/* Messages name paths, ids and log text: escaped as a whole (not
+	 * through escape_term_str's ring: workers of logset die through here). */
+	e = msg != NULL ? escape_term(msg, strlen(msg)) : NULL;
 	if (verb != NULL)
 		fprintf(fp, "auditctl %s: ", verb);
-	/* Messages name paths, ids and log text: escaped as a whole. */
-	fprintf(fp, "%s\n", msg ? escape_term_str(msg) : "(out of memory)");
+	fprintf(fp, "%s\n", e != NULL ? e : "(out of memory)");
+	free(e);
 	free(msg);
 }
 
@@ -189,24 +195,34 @@ log_warn(void *arg, uint64_t lineno, const char *why)
 {
 	struct warnctx *w = arg;
 
-	if (++w->n <= WARN_MAX)
+	char *p;
+
+	/* Called from logset's workers: no escape_term_str (its ring is not
+	 * thread-safe); one fprintf per line. */
+	if (++w->n <= WARN_MAX) {
+		p = escape_term(w->path, strlen(w->path));
 		fprintf(stderr, "auditctl %s: warning: %s line %llu: %s "
-		    "(skipped)\n", w->verb, escape_term_str(w->path),
-		    (unsigned long long)lineno, escape_term_str(why));
+		    "(skipped)\n", w->verb, p ? p : "(out of memory)",
+		    (unsigned long long)lineno, why);
+		free(p);
+	}
 }
 
 void
 log_fold(const char *verb, const char *path, int fd, struct auditfold *f)
 {
 	struct warnctx w = { verb, path, 0 };
+	char *p;
 
 	if (auditfold_read_fd(f, fd, log_warn, &w) == -1)
 		die(verb, "%s: %s", path, strerror(errno));
-	if (w.n > WARN_MAX)
+	if (w.n > WARN_MAX) {
+		p = escape_term(path, strlen(path));
 		fprintf(stderr, "auditctl %s: warning: %s: %llu unusable lines "
 		    "in all (auditctl verify shows the first)\n", verb,
-		    escape_term_str(path),
-		    (unsigned long long)w.n);
+		    p ? p : "(out of memory)", (unsigned long long)w.n);
+		free(p);
+	}
 }
 
 int64_t
@@ -345,6 +361,15 @@ row_duration(const struct auditfold_row *r, int daemon, int64_t now)
 }
 
 int
+cmd_version(int argc, char **argv)
+{
+	if (argc > 1)
+		die_usage("version", "unexpected argument '%s'", argv[1]);
+	printf("auditctl %s\n", AGENTD_VERSION);
+	return 0;
+}
+
+int
 main(int argc, char **argv)
 {
 	size_t i;
@@ -359,10 +384,10 @@ main(int argc, char **argv)
 	/* --log may stand before the verb: auditctl --log F --list. */
 	while (argi < argc && argv[argi][0] == '-') {
 		if (strcmp(argv[argi], "--log") == 0 && argi + 1 < argc) {
-			log_opt = argv[argi + 1];
+			logset_add_opt(argv[argi + 1]);
 			argi += 2;
 		} else if (strncmp(argv[argi], "--log=", 6) == 0) {
-			log_opt = argv[argi] + 6;
+			logset_add_opt(argv[argi] + 6);
 			argi++;
 		} else if (strcmp(argv[argi], "-h") == 0 ||
 		    strcmp(argv[argi], "--help") == 0) {

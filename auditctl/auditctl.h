@@ -20,7 +20,7 @@ struct cmd_entry {
 };
 
 /* auditctl.c */
-extern const char	*log_opt;	/* --log, before or after the verb */
+extern const char	*log_opt;	/* the last --log (logset.h holds them all) */
 extern const char	*now_opt;	/* --now: a fixed "now" for reproducible output */
 void	 usage_for(const char *verb);
 void	 die_usage(const char *verb, const char *fmt, ...)
@@ -70,14 +70,17 @@ const char	*row_state(const struct auditfold_row *, int daemon);
 uint64_t	 row_duration(const struct auditfold_row *, int daemon, int64_t now);
 
 /* cmd-list.c: one row as the JSON object --list --json prints. */
-void	 list_print_json(FILE *, const struct auditfold *,
-	    const struct auditfold_row *, int daemon, int64_t now);
+struct logchain;
+void	 list_print_json(FILE *, const struct logchain *,
+	    const struct auditfold *, const struct auditfold_row *, int daemon,
+	    int64_t now);
 
 int	 cmd_list(int, char **);
 int	 cmd_show(int, char **);
 int	 cmd_ttl_evidence(int, char **);
 int	 cmd_verify(int, char **);
-int	 cmd_pubkey(int, char **);
+int	 cmd_version(int, char **);
 int	 cmd_report(int, char **);
+int	 cmd_pubkey(int, char **);
 
 #endif

@@ -6,7 +6,9 @@
 #include <unistd.h>
 
 #include "auditctl.h"
+#include "logset.h"
 #include "duration.h"
+#include "escape.h"
 #include "jsonw.h"
 
 struct list_opts {
@@ -14,20 +16,20 @@ struct list_opts {
 	int		 active;
 	int64_t		 cutoff;	/* AUDITFOLD_NO_TIME: no --since */
 	const char	*label;
-	int		 daemon;
 	int64_t		 now;
+	size_t		 hostw;		/* the HOST column's width */
 };
 
 static int
 list_wanted(const struct auditfold *f, const struct auditfold_row *r,
-    const struct list_opts *o)
+    const struct list_opts *o, int daemon)
 {
 	const char *label;
 	size_t len;
 
 	if (r->state == AUDITFOLD_FREE)
 		return 0;
-	if (o->active && (r->state != AUDITFOLD_OPEN || !o->daemon))
+	if (o->active && (r->state != AUDITFOLD_OPEN || !daemon))
 		return 0;
 	/* --since: sessions that were open at some point in the window. */
 	if (o->cutoff != AUDITFOLD_NO_TIME && r->state != AUDITFOLD_OPEN &&
@@ -70,11 +72,17 @@ json_ref(struct jsonw *w, const struct auditfold *f, const char *key,
 
 /* One row as a JSON object (shared with show --json). */
 static void
-list_json_row(struct jsonw *w, const struct auditfold *f,
-    const struct auditfold_row *r, int daemon, int64_t now)
+list_json_row(struct jsonw *w, const struct logchain *c,
+    const struct auditfold *f, const struct auditfold_row *r, int daemon,
+    int64_t now)
 {
+	const char *host;
+	size_t hostlen;
+
 	jsonw_object_begin(w, NULL);
 	jsonw_strn(w, "session", r->id, r->idlen);
+	host = logset_row_host(c, f, r, &hostlen);
+	jsonw_strn(w, "host", host, hostlen);
 	json_ref(w, f, "label", r->label);
 	jsonw_str(w, "state", row_state(r, daemon));
 	json_time(w, "created_at", r->created_us);
@@ -106,13 +114,13 @@ list_json_row(struct jsonw *w, const struct auditfold *f,
 }
 
 void
-list_print_json(FILE *fp, const struct auditfold *f,
+list_print_json(FILE *fp, const struct logchain *c, const struct auditfold *f,
     const struct auditfold_row *r, int daemon, int64_t now)
 {
 	struct jsonw w;
 
 	jsonw_init(&w);
-	list_json_row(&w, f, r, daemon, now);
+	list_json_row(&w, c, f, r, daemon, now);
 	if (!jsonw_ok(&w))
 		die("show", "out of memory");
 	put_json(fp, w.buf, w.len);
@@ -120,8 +128,8 @@ list_print_json(FILE *fp, const struct auditfold *f,
 }
 
 static void
-list_table_row(const struct auditfold *f, const struct auditfold_row *r,
-    const struct list_opts *o)
+list_table_row(FILE *out, const struct logchain *c, const struct auditfold *f,
+    const struct auditfold_row *r, const struct list_opts *o)
 {
 	char created[32] = "-", dur[32], ttl[32] = "-";
 	const char *s;
@@ -132,25 +140,63 @@ list_table_row(const struct auditfold *f, const struct auditfold_row *r,
 		created[19] = 'Z';	/* seconds are enough on a terminal */
 		created[20] = '\0';
 	}
-	duration_format(row_duration(r, o->daemon, o->now), dur, sizeof(dur));
+	duration_format(row_duration(r, c->daemon, o->now), dur, sizeof(dur));
 	if (r->flags & AUDITFOLD_HAS_TTL)
 		duration_format(r->ttl_s, ttl, sizeof(ttl));
 	/* Every string from the log is escaped (lib/escape): a log line
 	 * cannot drive the terminal or forge a row. */
-	len = put_safe(stdout, r->id, r->idlen);
-	printf("%*s  %-8s  %-20s  %-9s  %-7s  ", len < 26 ? (int)(26 - len) : 0,
-	    "", row_state(r, o->daemon), created, dur, ttl);
+	len = put_safe(out, r->id, r->idlen);
+	fprintf(out, "%*s  %-8s  %-20s  %-9s  %-7s  ",
+	    len < 26 ? (int)(26 - len) : 0, "", row_state(r, c->daemon),
+	    created, dur, ttl);
 	s = auditfold_str(f, r->exit_reason, &len);
 	if (s == NULL)
-		printf("%-19s", "-");
+		fprintf(out, "%-19s", "-");
 	else {
-		len = put_safe(stdout, s, len);
-		printf("%*s", len < 19 ? (int)(19 - len) : 0, "");
+		len = put_safe(out, s, len);
+		fprintf(out, "%*s", len < 19 ? (int)(19 - len) : 0, "");
 	}
-	printf("  %4u  %4u  ", r->keys_loaded, r->signatures);
+	fprintf(out, "  %4u  %4u  ", r->keys_loaded, r->signatures);
+	s = logset_row_host(c, f, r, &len);
+	len = put_safe(out, s, len);
+	fprintf(out, "%*s  ", len < o->hostw ? (int)(o->hostw - len) : 0, "");
 	if ((s = auditfold_str(f, r->label, &len)) != NULL)
-		put_safe(stdout, s, len);
-	putchar('\n');
+		put_safe(out, s, len);
+	fputc('\n', out);
+}
+
+/* One chain's rows (a worker thread): JSON objects each after a comma
+ * (logset drops the very first), or table rows. */
+static void
+list_emit(struct logchain *c, FILE *out, void *arg)
+{
+	const struct list_opts *o = arg;
+	const struct auditfold_row *r;
+	struct auditfold *f = c->fold;
+	struct jsonw w;
+	size_t i, n = auditfold_nrows(f);
+
+	if (!o->json) {
+		for (i = 0; i < n; i++) {
+			r = auditfold_row(f, i);
+			if (list_wanted(f, r, o, c->daemon))
+				list_table_row(out, c, f, r, o);
+		}
+		return;
+	}
+	jsonw_init(&w);
+	for (i = 0; i < n; i++) {
+		r = auditfold_row(f, i);
+		if (!list_wanted(f, r, o, c->daemon))
+			continue;
+		jsonw_reset(&w);
+		jsonw_raw(&w, ",", 1);
+		list_json_row(&w, c, f, r, c->daemon, o->now);
+		if (!jsonw_ok(&w))
+			die("list", "out of memory");
+		put_json(out, w.buf, w.len);
+	}
+	jsonw_free(&w);
 }
 
 int
@@ -166,13 +212,12 @@ cmd_list(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct list_opts o = { 0, 0, AUDITFOLD_NO_TIME, NULL, 0, 0 };
-	const struct auditfold_row *r;
-	const char *since = NULL, *path;
-	struct auditfold *f;
-	struct jsonw w;
-	size_t i, n;
-	int ch, fd, first = 1;
+	struct list_opts o = { 0, 0, AUDITFOLD_NO_TIME, NULL, 0, 4 };
+	const char *since = NULL;
+	struct logset ls;
+	size_t i, len;
+	int ch;
+	char *e;
 	static char obuf[1 << 16];
 
 	while ((ch = getopt_long(argc, argv, "+h", longopts, NULL)) != -1) {
@@ -190,7 +235,7 @@ cmd_list(int argc, char **argv)
 			o.label = optarg;
 			break;
 		case 'L':
-			log_opt = optarg;
+			logset_add_opt(optarg);
 			break;
 		case 'N':
 			now_opt = optarg;
@@ -208,46 +253,30 @@ cmd_list(int argc, char **argv)
 	if (since != NULL)
 		o.cutoff = since_cutoff("list", since, o.now);
 
-	path = log_path("list");
-	fd = log_open("list", path);
-	if ((f = auditfold_new(NULL, NULL)) == NULL)
-		die("list", "out of memory");
-	log_fold("list", path, fd, f);
-	o.daemon = log_daemon_holds(fd);
-	if (fd != STDIN_FILENO)
-		close(fd);
+	/* A fresh install (no log yet) lists nothing: an empty list. */
+	logset_open(&ls, "list", NULL, 0, 1);
+	for (i = 0; i < ls.nchains; i++) {
+		if ((e = escape_term(ls.chains[i].host,
+		    strlen(ls.chains[i].host))) == NULL)
+			die("list", "out of memory");
+		if ((len = strlen(e)) > o.hostw)
+			o.hostw = len > 24 ? 24 : len;
+		free(e);
+	}
 
 	setvbuf(stdout, obuf, _IOFBF, sizeof(obuf));
-	n = auditfold_nrows(f);
 	if (o.json) {
-		jsonw_init(&w);
 		fputc('[', stdout);
-		for (i = 0; i < n; i++) {
-			r = auditfold_row(f, i);
-			if (!list_wanted(f, r, &o))
-				continue;
-			jsonw_reset(&w);
-			if (!first)
-				jsonw_raw(&w, ",", 1);
-			first = 0;
-			list_json_row(&w, f, r, o.daemon, o.now);
-			if (!jsonw_ok(&w))
-				die("list", "out of memory");
-			put_json(stdout, w.buf, w.len);
-		}
+		ls.drop_lead = 1;	/* rows come as ",{...}" */
+		logset_run(&ls, "list", NULL, NULL, list_emit, &o, 0);
 		fputs("]\n", stdout);
-		jsonw_free(&w);
 	} else {
-		printf("%-26s  %-8s  %-20s  %-9s  %-7s  %-19s  %4s  %4s  %s\n",
+		printf("%-26s  %-8s  %-20s  %-9s  %-7s  %-19s  %4s  %4s  %-*s  %s\n",
 		    "SESSION", "STATE", "CREATED", "DURATION", "TTL",
-		    "EXIT_REASON", "KEYS", "SIGS", "LABEL");
-		for (i = 0; i < n; i++) {
-			r = auditfold_row(f, i);
-			if (list_wanted(f, r, &o))
-				list_table_row(f, r, &o);
-		}
+		    "EXIT_REASON", "KEYS", "SIGS", (int)o.hostw, "HOST", "LABEL");
+		logset_run(&ls, "list", NULL, NULL, list_emit, &o, 0);
 	}
-	auditfold_free(f);
+	logset_free(&ls);
 	if (fflush(stdout) == EOF || ferror(stdout))
 		die("list", "writing output failed");
 	return 0;

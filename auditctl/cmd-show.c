@@ -9,10 +9,12 @@
 #include <cJSON.h>
 
 #include "auditctl.h"
+#include "logset.h"
 #include "auditevent.h"
 #include "auditread.h"
 #include "duration.h"
 #include "escape.h"
+#include "target.h"
 
 /* Prints one event as "ts  event  key=value ...", leaving out the common
  * fields; cJSON is fine here, only the session's own lines get this far. */
@@ -112,6 +114,89 @@ out:
 	cJSON_Delete(obj);
 }
 
+/* A session candidate for the target rule, and where its row lives. */
+struct show_cand {
+	struct logchain			*chain;
+	const struct auditfold_row	*row;
+};
+
+/* The word names no session, or several: a one-line error listing them. */
+static void __attribute__((noreturn))
+show_unresolved(const char *word, const struct target_cand *tc,
+    const struct show_cand *sc, const size_t *idx, size_t found, size_t shown)
+{
+	char *msg = NULL;
+	size_t i, len;
+	FILE *m;
+
+	if (found == 0)
+		die("show", "no session matches '%s' (a full id, a unique id "
+		    "prefix, or the label of one active session)", word);
+	if ((m = open_memstream(&msg, &len)) == NULL)
+		die("show", "out of memory");
+	for (i = 0; i < shown; i++) {
+		fprintf(m, "%s%.*s (host %s", i ? ", " : "",
+		    (int)tc[idx[i]].idlen, tc[idx[i]].id, sc[idx[i]].chain->host);
+		if (tc[idx[i]].label != NULL)
+			fprintf(m, ", label %.*s", (int)tc[idx[i]].labellen,
+			    tc[idx[i]].label);
+		fputc(')', m);
+	}
+	if (found > shown)
+		fprintf(m, " and %zu more", found - shown);
+	if (fclose(m) == EOF)
+		die("show", "out of memory");
+	/* die escapes the whole line (lib/escape): ids and labels are log
+	 * text; one line whatever they hold. */
+	die("show", "'%s' is ambiguous: %zu sessions match: %s", word, found,
+	    msg);
+}
+
+/* Resolves word over every chain's rows (DESIGN §7, lib/target). */
+static void
+show_resolve(struct logset *ls, const char *word, struct logchain **chain,
+    const struct auditfold_row **row)
+{
+	struct target_cand *tc = NULL;
+	struct show_cand *sc = NULL;
+	const struct auditfold_row *r;
+	struct auditfold *f;
+	size_t i, j, n = 0, cap = 0, found, idx[8];
+	size_t len;
+
+	for (i = 0; i < ls->nchains; i++) {
+		f = ls->chains[i].fold;
+		for (j = 0; j < auditfold_nrows(f); j++) {
+			r = auditfold_row(f, j);
+			if (r->state == AUDITFOLD_FREE)
+				continue;
+			if (n == cap) {
+				cap = cap ? cap * 2 : 1024;
+				if ((tc = reallocarray(tc, cap, sizeof(*tc))) ==
+				    NULL || (sc = reallocarray(sc, cap,
+				    sizeof(*sc))) == NULL)
+					die("show", "out of memory");
+			}
+			tc[n].id = r->id;
+			tc[n].idlen = r->idlen;
+			tc[n].label = auditfold_str(f, r->label, &len);
+			tc[n].labellen = len;
+			tc[n].active = r->state == AUDITFOLD_OPEN &&
+			    ls->chains[i].daemon;
+			sc[n].chain = &ls->chains[i];
+			sc[n].row = r;
+			n++;
+		}
+	}
+	found = target_match(word, strlen(word), tc, n, idx, 8);
+	if (found != 1)
+		show_unresolved(word, tc, sc, idx, found, found < 8 ? found : 8);
+	*chain = sc[idx[0]].chain;
+	*row = sc[idx[0]].row;
+	free(tc);
+	free(sc);
+}
+
 int
 cmd_show(int argc, char **argv)
 {
@@ -126,13 +211,15 @@ cmd_show(int argc, char **argv)
 	struct auditread_line l;
 	struct auditread *rd;
 	struct auditevent ev;
-	struct auditfold *f;
-	const char *path, *id, *why;
-	char *copy = NULL, dur[32];
-	size_t idlen, cap = 0;
+	struct logchain *c;
+	struct logfile *lf;
+	struct logset ls;
+	const char *word, *why, *host;
+	char *copy = NULL, *e, dur[32], id[AUDITFOLD_ID_MAX + 1];
+	size_t idlen, cap = 0, k;
 	uint64_t n = 0;
 	int64_t now;
-	int ch, fd, rc, json = 0, daemon, plain;
+	int ch, rc, json = 0, plain;
 	struct recording *recs = NULL;
 	size_t nrecs = 0, i;
 
@@ -142,7 +229,7 @@ cmd_show(int argc, char **argv)
 			json = 1;
 			break;
 		case 'L':
-			log_opt = optarg;
+			logset_add_opt(optarg);
 			break;
 		case 'N':
 			now_opt = optarg;
@@ -157,71 +244,73 @@ cmd_show(int argc, char **argv)
 	if (optind + 1 != argc)
 		die_usage("show", optind == argc ? "missing session ID" :
 		    "more than one session ID");
-	id = argv[optind];
-	idlen = strlen(id);
-	if (idlen == 0 || idlen > AUDITFOLD_ID_MAX)
-		die_usage("show", "'%s' is not a session id", id);
+	word = argv[optind];
+	if (word[0] == '\0')
+		die_usage("show", "an empty session ID");
+	now = now_us("show");
+	logset_open(&ls, "show", NULL, 0, 0);
+	logset_run(&ls, "show", NULL, NULL, NULL, NULL, 1);
+	show_resolve(&ls, word, &c, &r);
+	idlen = r->idlen;
+	memcpy(id, r->id, idlen + 1);
 	/* An id a log may escape (not printable ASCII, quotes) is not found
 	 * as it is in the raw line: no cheap filter for it. */
 	for (i = 0; i < idlen && id[i] >= 0x20 && id[i] < 0x7f &&
 	    id[i] != '"' && id[i] != '\\'; i++)
 		;
 	plain = i == idlen;
-	now = now_us("show");
-	path = log_path("show");
-	fd = log_open("show", path);
-	if ((rd = auditread_open(fd)) == NULL ||
-	    (f = auditfold_new(NULL, NULL)) == NULL)
-		die("show", "out of memory");
 	if (json)
 		fputc('[', stdout);
-	while ((rc = auditread_next(rd, &l)) == 1) {
-		/* Cheap filter first; the copy keeps the line's bytes intact. */
-		if (l.toolong || l.torn || (plain && memmem(l.buf, l.len, id,
-		    idlen) == NULL))
+	for (k = 0; k < c->nfiles; k++) {
+		lf = c->files[k];
+		if (lf->copy)
 			continue;
-		if (l.len + 1 > cap) {
-			cap = l.len + 1;
-			if ((copy = realloc(copy, cap)) == NULL)
-				die("show", "out of memory");
+		if ((rd = auditread_open(lf->fd)) == NULL)
+			die("show", "out of memory");
+		if (lseek(lf->fd, 0, SEEK_SET) == -1)
+			die("show", "%s: %s", lf->path, strerror(errno));
+		while ((rc = auditread_next(rd, &l)) == 1) {
+			/* Cheap filter first; the copy keeps the line intact. */
+			if (l.toolong || l.torn || (plain && memmem(l.buf, l.len,
+			    id, idlen) == NULL))
+				continue;
+			if (l.len + 1 > cap) {
+				cap = l.len + 1;
+				if ((copy = realloc(copy, cap)) == NULL)
+					die("show", "out of memory");
+			}
+			memcpy(copy, l.buf, l.len + 1);
+			if (auditevent_parse(copy, l.len, &ev, &why) == -1 ||
+			    ev.seq <= lf->skip_through ||
+			    ev.session.p == NULL || ev.session.len != idlen ||
+			    memcmp(ev.session.p, id, idlen) != 0)
+				continue;
+			if (json) {
+				if (n > 0)
+					fputc(',', stdout);
+				put_json(stdout, l.buf, l.len);
+			} else {
+				show_line(l.buf, l.len, &ev);
+				note_recording(&recs, &nrecs, l.buf, l.len, &ev);
+			}
+			n++;
 		}
-		memcpy(copy, l.buf, l.len + 1);
-		if (auditevent_parse(copy, l.len, &ev, &why) == -1 ||
-		    ev.session.p == NULL || ev.session.len != idlen ||
-		    memcmp(ev.session.p, id, idlen) != 0)
-			continue;
-		(void)auditfold_event(f, &ev, &why);
-		if (json) {
-			if (n > 0)
-				fputc(',', stdout);
-			put_json(stdout, l.buf, l.len);
-		} else {
-			show_line(l.buf, l.len, &ev);
-			note_recording(&recs, &nrecs, l.buf, l.len, &ev);
-		}
-		n++;
+		if (rc == -1)
+			die("show", "%s: %s", lf->path, strerror(errno));
+		auditread_free(rd);
 	}
-	if (rc == -1)
-		die("show", "%s: %s", path, strerror(errno));
-	daemon = log_daemon_holds(fd);
-	auditread_free(rd);
 	free(copy);
-	if (fd != STDIN_FILENO)
-		close(fd);
 	if (json)
 		fputs("]\n", stdout);
-	if (n == 0) {
-		fflush(stdout);
-		fprintf(stderr, "auditctl show: no session %s in %s\n",
-		    escape_term_str(id), escape_term_str(path));
-		auditfold_free(f);
-		return 1;
-	}
-	if (!json && (r = auditfold_find(f, id, idlen)) != NULL) {
-		duration_format(row_duration(r, daemon, now), dur, sizeof(dur));
-		printf("-- %s: %s, %s, %u keys loaded, %u signatures\n",
-		    escape_term_str(id),
-		    row_state(r, daemon), dur, r->keys_loaded, r->signatures);
+	if (!json) {
+		duration_format(row_duration(r, c->daemon, now), dur, sizeof(dur));
+		host = logset_row_host(c, c->fold, r, &k);
+		if ((e = escape_term(host, k)) == NULL)
+			die("show", "out of memory");
+		printf("-- %s: host %s, %s, %s, %u keys loaded, %u signatures\n",
+		    escape_term_str(id), e,
+		    row_state(r, c->daemon), dur, r->keys_loaded, r->signatures);
+		free(e);
 	}
 	if (!json && nrecs > 0) {
 		printf("-- recordings:\n");
@@ -236,6 +325,6 @@ cmd_show(int argc, char **argv)
 	for (i = 0; i < nrecs; i++)
 		free(recs[i].path);
 	free(recs);
-	auditfold_free(f);
+	logset_free(&ls);
 	return 0;
 }

@@ -1,5 +1,8 @@
 /* auditctl ttl-evidence: what an operator needs before changing a TTL. */
 #include <getopt.h>
+#include <locale.h>
+#include <stdarg.h>
+#include <wchar.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -7,9 +10,12 @@
 #include <unistd.h>
 
 #include "auditctl.h"
+#include "logset.h"
 #include "audithist.h"
 #include "duration.h"
+#include "escape.h"
 #include "jsonw.h"
+#include "logset.h"
 
 #define DEFAULT_MIN_DAYS	7
 #define DEFAULT_MIN_SESSIONS	30
@@ -23,7 +29,9 @@ struct evidence {
 	uint64_t	 ran_into_ttl;
 	uint64_t	 no_created;	/* ended, created not in the log */
 	struct {
-		uint32_t	 ref;
+		char		*str;	/* NULL: no exit_reason (hosts' folds
+					   intern apart: kept by content) */
+		size_t		 len;
 		uint64_t	 n;
 	}		 reasons[MAX_REASONS];
 	size_t		 nreasons;
@@ -35,7 +43,28 @@ struct evidence {
 	struct audithist *to_first_key;	/* created -> first key_loaded, ceil s */
 	struct audithist *to_last_use;	/* created -> last key_used, ceil s */
 	int		 oom;
+	/* Per host (logset chain): ended, ran into the TTL. */
+	struct logset	*ls;
+	size_t		 chain;		/* the chain of the last fold seen */
+	uint64_t	*host_ended;
+	uint64_t	*host_ttl;
 };
+
+/* The chain whose fold ended this session (chains are folded one after
+ * another: the last one seen, else a search). */
+static size_t
+ev_chain(struct evidence *e, const struct auditfold *f)
+{
+	size_t i;
+
+	if (e->chain < e->ls->nchains && e->ls->chains[e->chain].fold == f)
+		return e->chain;
+	for (i = 0; i < e->ls->nchains; i++) {
+		if (e->ls->chains[i].fold == f)
+			return e->chain = i;
+	}
+	return e->chain = 0;
+}
 
 static void
 ev_add(struct evidence *e, struct audithist *h, uint64_t v)
@@ -66,17 +95,30 @@ evidence_end(const struct auditfold *f, const struct auditfold_row *r,
 	if (e->cutoff != AUDITFOLD_NO_TIME && r->created_us < e->cutoff)
 		return;
 	e->ended++;
-	for (i = 0; i < e->nreasons && e->reasons[i].ref != r->exit_reason; i++)
-		;
+	e->host_ended[ev_chain(e, f)]++;
+	reason = auditfold_str(f, r->exit_reason, &len);
+	for (i = 0; i < e->nreasons; i++) {
+		if (reason == NULL ? e->reasons[i].str == NULL :
+		    (e->reasons[i].str != NULL && e->reasons[i].len == len &&
+		    memcmp(e->reasons[i].str, reason, len) == 0))
+			break;
+	}
 	if (i < e->nreasons)
 		e->reasons[i].n++;
 	else if (i < MAX_REASONS) {
-		e->reasons[i].ref = r->exit_reason;
+		e->reasons[i].str = NULL;
+		e->reasons[i].len = len;
+		if (reason != NULL && (e->reasons[i].str = malloc(len + 1)) ==
+		    NULL) {
+			e->oom = 1;
+			return;
+		}
+		if (reason != NULL)
+			memcpy(e->reasons[i].str, reason, len);
 		e->reasons[i].n = 1;
 		e->nreasons++;
 	} else
 		e->other_reasons++;
-	reason = auditfold_str(f, r->exit_reason, &len);
 	d = row_duration(r, 0, 0);
 	ev_add(e, e->duration, d);
 	if (r->flags & AUDITFOLD_HAS_TTL) {
@@ -86,6 +128,7 @@ evidence_end(const struct auditfold *f, const struct auditfold_row *r,
 	}
 	if (reason != NULL && len == 11 && memcmp(reason, "ttl_expired", 11) == 0) {
 		e->ran_into_ttl++;
+		e->host_ttl[ev_chain(e, f)]++;
 		ev_add(e, e->ttl_expired, r->ttl_s);
 	}
 	/* These come from ts, which a stepped clock moves: never past the
@@ -159,6 +202,158 @@ dur_or_dash(char *out, size_t len, const struct audithist *h, unsigned pm)
 		duration_format(audithist_quantile(h, pm), out, len);
 }
 
+/* The text and Markdown rows: key and value, printed once every key's
+ * width is known (escaped log text measured with wcwidth). */
+struct trow {
+	char	*key;		/* already escaped for the target */
+	char	*val;
+};
+struct trows {
+	struct trow	*v;
+	size_t		 n;
+};
+
+static void
+rows_put(struct trows *t, char *key, char *val)
+{
+	struct trow *n;
+
+	if (key == NULL || val == NULL ||
+	    (n = reallocarray(t->v, t->n + 1, sizeof(*n))) == NULL)
+		die("ttl-evidence", "out of memory");
+	t->v = n;
+	t->v[t->n].key = key;
+	t->v[t->n].val = val;
+	t->n++;
+}
+
+static void rows_add(struct trows *, const char *, const char *, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void
+rows_add(struct trows *t, const char *key, const char *fmt, ...)
+{
+	va_list ap;
+	char *val;
+
+	va_start(ap, fmt);
+	if (vasprintf(&val, fmt, ap) == -1)
+		val = NULL;
+	va_end(ap);
+	rows_put(t, strdup(key), val);
+}
+
+/* An exit reason (log text) and its count and share of the ended. */
+static void fmt_pct(char *, size_t, uint64_t, uint64_t);
+
+static void
+rows_reason(struct trows *t, const char *s, size_t len, uint64_t n,
+    uint64_t ended, int markdown)
+{
+	char *esc, *key, pct[32];
+
+	if (s == NULL)
+		esc = strdup("(none)");
+	else
+		esc = markdown ? escape_md(s, len) : escape_term(s, len);
+	if (esc == NULL || asprintf(&key, "exit_reason %s", esc) == -1)
+		die("ttl-evidence", "out of memory");
+	free(esc);
+	fmt_pct(pct, sizeof(pct), n, ended);
+	rows_add(t, "", "%" PRIu64 " (%s)", n, pct);
+	free(t->v[t->n - 1].key);
+	t->v[t->n - 1].key = key;
+}
+
+/* A host (log text) with its ended sessions and the share that ran into
+ * the TTL. */
+static void
+rows_host(struct trows *t, const char *host, uint64_t ended, uint64_t ttl,
+    int markdown)
+{
+	char *esc, *key, pct[32];
+
+	esc = markdown ? escape_md(host, strlen(host)) :
+	    escape_term(host, strlen(host));
+	if (esc == NULL || asprintf(&key, "host %s", esc) == -1)
+		die("ttl-evidence", "out of memory");
+	free(esc);
+	fmt_pct(pct, sizeof(pct), ttl, ended);
+	rows_add(t, "", "%" PRIu64 " ended (%s ran into the TTL)", ended, pct);
+	free(t->v[t->n - 1].key);
+	t->v[t->n - 1].key = key;
+}
+
+/* Columns on a terminal: escaped text is printable, but UTF-8 letters may
+ * take 0, 1 or 2 columns. */
+static size_t
+text_width(const char *s)
+{
+	mbstate_t st;
+	size_t w = 0, n;
+	wchar_t wc;
+	int cw;
+
+	memset(&st, 0, sizeof(st));
+	while (*s != '\0') {
+		n = mbrtowc(&wc, s, MB_CUR_MAX, &st);
+		if (n == (size_t)-1 || n == (size_t)-2 || n == 0) {
+			memset(&st, 0, sizeof(st));
+			s++;
+			w++;
+			continue;
+		}
+		cw = wcwidth(wc);
+		w += cw < 0 ? 1 : (size_t)cw;
+		s += n;
+	}
+	return w;
+}
+
+static void
+rows_print(struct trows *t, int markdown)
+{
+	size_t i, w = 0, kw;
+
+	for (i = 0; i < t->n; i++) {
+		if ((kw = text_width(t->v[i].key)) > w)
+			w = kw;
+	}
+	for (i = 0; i < t->n; i++) {
+		if (markdown)
+			printf("| %s | %s |\n", t->v[i].key, t->v[i].val);
+		else
+			printf("%s%*s  %s\n", t->v[i].key,
+			    (int)(w - text_width(t->v[i].key)), "",
+			    t->v[i].val);
+		free(t->v[i].key);
+		free(t->v[i].val);
+	}
+	free(t->v);
+	t->v = NULL;
+	t->n = 0;
+}
+
+/* n/d as a whole percentage ("92 %"); "-" when d is 0. */
+static void
+fmt_pct(char *out, size_t len, uint64_t n, uint64_t d)
+{
+	if (d == 0)
+		snprintf(out, len, "-");
+	else
+		snprintf(out, len, "%" PRIu64 " %%",
+		    (uint64_t)(((unsigned __int128)n * 200 + d) / (2 * d)));
+}
+
+static void
+pct_or_dash(char *out, size_t len, const struct audithist *h, unsigned pm)
+{
+	if (audithist_count(h) == 0)
+		snprintf(out, len, "-");
+	else
+		snprintf(out, len, "%" PRIu64 " %%", audithist_quantile(h, pm));
+}
+
 int
 cmd_ttl_evidence(int argc, char **argv)
 {
@@ -190,13 +385,16 @@ cmd_ttl_evidence(int argc, char **argv)
 	const struct auditfold_row *r;
 	struct auditfold *f;
 	struct jsonw w;
-	const char *since = NULL, *path, *s;
-	char *end, t1[32], t2[32], share[32], days[32], statement[256];
+	const char *since = NULL, *s;
+	char *end, t1[32], t2[32], share[32], pct[32], days[32], statement[256];
+	struct logset ls;
+	struct trows tr = { NULL, 0 };
+	size_t k;
 	char a[32], b[32], c[32], dmax[32];
 	uint64_t min_days = DEFAULT_MIN_DAYS, min_sessions = DEFAULT_MIN_SESSIONS;
 	uint64_t open = 0, window_s = 0, v, cnt, most = 0, x;
 	int64_t now, first, last;
-	int ch, fd, json = 0, markdown = 0, daemon, sufficient;
+	int ch, json = 0, markdown = 0, daemon, sufficient;
 	size_t i, j, len;
 
 	while ((ch = getopt_long(argc, argv, "+h", longopts, NULL)) != -1) {
@@ -224,7 +422,7 @@ cmd_ttl_evidence(int argc, char **argv)
 				min_sessions = x;
 			break;
 		case 'L':
-			log_opt = optarg;
+			logset_add_opt(optarg);
 			break;
 		case 'N':
 			now_opt = optarg;
@@ -240,6 +438,10 @@ cmd_ttl_evidence(int argc, char **argv)
 		die_usage("ttl-evidence", "unexpected argument '%s'", argv[optind]);
 	if (json && markdown)
 		die_usage("ttl-evidence", "--json and --markdown exclude each other");
+	/* wcwidth of escaped log text (valid UTF-8) needs a UTF-8 LC_CTYPE;
+	 * the bytes written do not depend on it. */
+	if (setlocale(LC_CTYPE, "C.UTF-8") == NULL)
+		(void)setlocale(LC_CTYPE, "");
 	memset(&e, 0, sizeof(e));
 	now = now_us("ttl-evidence");
 	e.cutoff = since ? since_cutoff("ttl-evidence", since, now) :
@@ -248,32 +450,40 @@ cmd_ttl_evidence(int argc, char **argv)
 		if ((*hs[i] = audithist_new()) == NULL)
 			die("ttl-evidence", "out of memory");
 	}
-	path = log_path("ttl-evidence");
-	fd = log_open("ttl-evidence", path);
-	if ((f = auditfold_new(evidence_end, &e)) == NULL)
+	/* Hosts one after another: the evidence is one accumulator. */
+	logset_open(&ls, "ttl-evidence", NULL, 0, 1);
+	e.ls = &ls;
+	if ((e.host_ended = calloc(ls.nchains + 1, sizeof(uint64_t))) == NULL ||
+	    (e.host_ttl = calloc(ls.nchains + 1, sizeof(uint64_t))) == NULL)
 		die("ttl-evidence", "out of memory");
-	log_fold("ttl-evidence", path, fd, f);
-	daemon = log_daemon_holds(fd);
-	if (fd != STDIN_FILENO)
-		close(fd);
+	logset_run(&ls, "ttl-evidence", evidence_end, &e, NULL, NULL, 1);
 	for (i = 0; i < sizeof(hs) / sizeof(hs[0]); i++) {
 		if (audithist_finish(*hs[i]) == -1)
 			e.oom = 1;
 	}
 	if (e.oom)
 		die("ttl-evidence", "out of memory");
-	for (i = 0; i < auditfold_nrows(f); i++) {
-		r = auditfold_row(f, i);
-		if (r->state == AUDITFOLD_OPEN && r->created_us !=
-		    AUDITFOLD_NO_TIME && (e.cutoff == AUDITFOLD_NO_TIME ||
-		    r->created_us >= e.cutoff))
-			open++;
+	first = last = AUDITFOLD_NO_TIME;
+	daemon = 0;
+	for (k = 0; k < ls.nchains; k++) {
+		f = ls.chains[k].fold;
+		daemon |= ls.chains[k].daemon;
+		for (i = 0; i < auditfold_nrows(f); i++) {
+			r = auditfold_row(f, i);
+			if (r->state == AUDITFOLD_OPEN && r->created_us !=
+			    AUDITFOLD_NO_TIME && (e.cutoff == AUDITFOLD_NO_TIME ||
+			    r->created_us >= e.cutoff))
+				open++;
+		}
+		/* The window: events seen, from the cutoff on. */
+		st = auditfold_stats(f);
+		if (st->first_us != AUDITFOLD_NO_TIME &&
+		    (first == AUDITFOLD_NO_TIME || st->first_us < first))
+			first = st->first_us;
+		if (st->last_us != AUDITFOLD_NO_TIME &&
+		    (last == AUDITFOLD_NO_TIME || st->last_us > last))
+			last = st->last_us;
 	}
-
-	/* The window: events seen, from the cutoff on. */
-	st = auditfold_stats(f);
-	first = st->first_us;
-	last = st->last_us;
 	if (first != AUDITFOLD_NO_TIME && e.cutoff != AUDITFOLD_NO_TIME &&
 	    first < e.cutoff)
 		first = e.cutoff < last ? e.cutoff : last;
@@ -293,6 +503,7 @@ cmd_ttl_evidence(int argc, char **argv)
 		    "and %" PRIu64 " sessions are needed", days, e.ended,
 		    min_days, min_sessions);
 	fmt_share(share, sizeof(share), e.ran_into_ttl, e.ended);
+	fmt_pct(pct, sizeof(pct), e.ran_into_ttl, e.ended);
 
 	if (json) {
 		jsonw_init(&w);
@@ -316,6 +527,15 @@ cmd_ttl_evidence(int argc, char **argv)
 			jsonw_str(&w, "since", t1);
 		}
 		jsonw_object_end(&w);
+		jsonw_array_begin(&w, "hosts");
+		for (k = 0; k < ls.nchains; k++) {
+			jsonw_object_begin(&w, NULL);
+			jsonw_str(&w, "host", ls.chains[k].host);
+			jsonw_uint(&w, "ended", e.host_ended[k]);
+			jsonw_uint(&w, "ran_into_ttl", e.host_ttl[k]);
+			jsonw_object_end(&w);
+		}
+		jsonw_array_end(&w);
 		jsonw_object_begin(&w, "sessions");
 		jsonw_uint(&w, "ended", e.ended);
 		jsonw_uint(&w, "open", open);
@@ -324,7 +544,8 @@ cmd_ttl_evidence(int argc, char **argv)
 		jsonw_object_end(&w);
 		jsonw_object_begin(&w, "exit_reasons");
 		for (i = 0; i < e.nreasons; i++) {
-			s = auditfold_str(f, e.reasons[i].ref, &len);
+			s = e.reasons[i].str;
+			len = e.reasons[i].len;
 			if (s == NULL)
 				jsonw_uint(&w, "(none)", e.reasons[i].n);
 			else {
@@ -388,54 +609,52 @@ cmd_ttl_evidence(int argc, char **argv)
 		if (markdown)
 			printf("### TTL evidence (auditctl ttl-evidence)\n\n"
 			    "| | |\n|---|---|\n");
-#define ROW(k, ...) do { \
-	if (markdown) printf("| %s | ", k); else printf("%-28s ", k); \
-	printf(__VA_ARGS__); \
-	printf(markdown ? " |\n" : "\n"); \
-} while (0)
-		ROW("window", "%s .. %s (%s days)", t1, t2, days);
-		ROW("sessions ended", "%" PRIu64 " (%" PRIu64 " still open, %s)",
-		    e.ended, open, daemon ? "active" : "orphaned");
+		rows_add(&tr, "window", "%s .. %s (%s days)", t1, t2, days);
+		rows_add(&tr, "hosts", "%zu", ls.nchains);
+		rows_add(&tr, "sessions ended", "%" PRIu64 " (%" PRIu64
+		    " still open, %s)", e.ended, open, daemon ? "active" :
+		    "orphaned");
 		dur_or_dash(a, sizeof(a), e.duration, 500);
 		dur_or_dash(b, sizeof(b), e.duration, 900);
 		dur_or_dash(c, sizeof(c), e.duration, 990);
 		dur_or_dash(dmax, sizeof(dmax), e.duration, 1000);
-		ROW("duration p50/p90/p99/max", "%s / %s / %s / %s", a, b, c, dmax);
+		rows_add(&tr, "duration p50/p90/p99/max", "%s / %s / %s / %s",
+		    a, b, c, dmax);
+		pct_or_dash(a, sizeof(a), e.pct_of_ttl, 500);
+		pct_or_dash(b, sizeof(b), e.pct_of_ttl, 900);
+		pct_or_dash(c, sizeof(c), e.pct_of_ttl, 990);
+		pct_or_dash(dmax, sizeof(dmax), e.pct_of_ttl, 1000);
+		rows_add(&tr, "duration as % of TTL p50/p90/p99/max",
+		    "%s / %s / %s / %s", a, b, c, dmax);
 		dur_or_dash(a, sizeof(a), e.ttl, 500);
 		dur_or_dash(dmax, sizeof(dmax), e.ttl, 1000);
-		ROW("TTL used p50/max", "%s / %s", a, dmax);
-		ROW("ran into the TTL", "%" PRIu64 " sessions (share %s)",
-		    e.ran_into_ttl, share);
+		rows_add(&tr, "TTL used p50/max", "%s / %s", a, dmax);
+		rows_add(&tr, "ran into the TTL", "%" PRIu64 " sessions (%s of "
+		    "the ended)", e.ran_into_ttl, pct);
 		dur_or_dash(a, sizeof(a), e.to_first_key, 500);
 		dur_or_dash(b, sizeof(b), e.to_first_key, 900);
 		dur_or_dash(dmax, sizeof(dmax), e.to_first_key, 1000);
-		ROW("created -> first key p50/p90/max", "%s / %s / %s", a, b, dmax);
+		rows_add(&tr, "created -> first key p50/p90/max", "%s / %s / %s",
+		    a, b, dmax);
 		dur_or_dash(a, sizeof(a), e.to_last_use, 500);
 		dur_or_dash(b, sizeof(b), e.to_last_use, 900);
 		dur_or_dash(dmax, sizeof(dmax), e.to_last_use, 1000);
-		ROW("created -> last key use p50/p90/max", "%s / %s / %s", a, b,
-		    dmax);
+		rows_add(&tr, "created -> last key use p50/p90/max",
+		    "%s / %s / %s", a, b, dmax);
 		dur_or_dash(a, sizeof(a), e.to_last_use, 950);
 		dur_or_dash(b, sizeof(b), e.to_last_use, 990);
-		ROW("TTL covering 95% / 99% of key use", "%s / %s", a, b);
+		rows_add(&tr, "TTL covering 95% / 99% of key use", "%s / %s",
+		    a, b);
+		for (k = 0; ls.nchains > 1 && k < ls.nchains; k++)
+			rows_host(&tr, ls.chains[k].host, e.host_ended[k],
+			    e.host_ttl[k], markdown);
 		for (i = 0; i < e.nreasons; i++) {
-			s = auditfold_str(f, e.reasons[i].ref, &len);
-			/* Log text: escaped for the target (lib/escape). */
-			if (markdown)
-				printf("| exit_reason ");
-			else
-				printf("exit_reason ");
-			if (s != NULL)
-				len = markdown ? put_md(stdout, s, len) :
-				    put_safe(stdout, s, len);
-			else
-				printf("(none)");
-			if (markdown)
-				printf(" | %" PRIu64 " |\n", e.reasons[i].n);
-			else
-				printf("%*s%" PRIu64 "\n", len < 16 ?
-				    (int)(16 - len) : 1, "", e.reasons[i].n);
+			s = e.reasons[i].str;
+			len = e.reasons[i].len;
+			rows_reason(&tr, s, len, e.reasons[i].n, e.ended,
+			    markdown);
 		}
+		rows_print(&tr, markdown);
 		printf(markdown ? "\n**%s**\n\n" : "\n%s\n\n", statement);
 		/* The duration histogram, to the last non-empty bucket. */
 		for (i = 0; i < sizeof(buckets) / sizeof(buckets[0]); i++) {
@@ -463,7 +682,11 @@ cmd_ttl_evidence(int argc, char **argv)
 				printf("```\n");
 		}
 	}
-	auditfold_free(f);
+	for (i = 0; i < e.nreasons; i++)
+		free(e.reasons[i].str);
+	free(e.host_ended);
+	free(e.host_ttl);
+	logset_free(&ls);
 	for (i = 0; i < sizeof(hs) / sizeof(hs[0]); i++)
 		audithist_free(*hs[i]);
 	if (fflush(stdout) == EOF || ferror(stdout))

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "auditctl.h"
+#include "logset.h"
 #include "auditevent.h"
 #include "auditlog.h"
 #include "auditread.h"
@@ -54,7 +55,22 @@ struct verify_state {
 	const char	*path;		/* the file being read */
 	uint64_t	 lineno;
 	struct auditfold *fold;		/* ended sessions: duration_s vs ts */
+	/* Another copy of this host's chain (logset): its first line is
+	 * taken on trust silently, the comparison is the host's. */
+	int		 copy;
+	uint64_t	 copy_first;	/* seq of its first line */
+	struct verify_want *want;	/* hashes to keep for the comparison */
+	size_t		 nwant;
 	struct checkpoint_check ck;	/* signatures (lib/checkpoint) */
+};
+
+/* The hash of the line at seq, and whether the line after it is
+ * log_rotated (a copy that ends there ends at a rotation, not cut). */
+struct verify_want {
+	uint64_t	 seq;
+	char		 hash[AUDITLOG_HASH_HEX + 1];
+	int		 have;
+	int		 next_rotated;
 };
 
 static void
@@ -112,6 +128,23 @@ verify_session_end(const struct auditfold *f, const struct auditfold_row *r,
 	    step_size((uint64_t)span, c, sizeof(c)));
 }
 
+/* Keeps what the comparison of copies needs (logset: one host's files). */
+static void
+verify_note(struct verify_state *vs, const struct auditevent *ev,
+    const char *hash)
+{
+	size_t i;
+
+	for (i = 0; i < vs->nwant; i++) {
+		if (vs->want[i].seq == ev->seq) {
+			memcpy(vs->want[i].hash, hash, AUDITLOG_HASH_HEX + 1);
+			vs->want[i].have = 1;
+		} else if (vs->want[i].seq + 1 == ev->seq)
+			vs->want[i].next_rotated = ev->event.len == 11 &&
+			    memcmp(ev->event.p, "log_rotated", 11) == 0;
+	}
+}
+
 /*
  * A rotated log (SIGHUP after a rename) continues in a new file whose first
  * line is `log_rotated`, with seq and prev carrying on from the file before.
@@ -119,18 +152,21 @@ verify_session_end(const struct auditfold *f, const struct auditfold_row *r,
  * after the file it continues, joined to it exactly.
  */
 static int
-verify_file(const char *path, struct verify_state *vs)
+verify_file(const struct logfile *lf, struct verify_state *vs)
 {
+	const char *path = lf->path;
 	char hash[AUDITLOG_HASH_HEX + 1];
 	struct auditread_line l;
 	struct auditread *rd;
 	struct auditevent ev;
 	const char *why;
 	char size[32];
-	int fd, rc, bad = 0, first;
+	int rc, bad = 0, first;
 
-	fd = log_open("verify", path);
-	if ((rd = auditread_open(fd)) == NULL)
+	/* logset opened it (standard input copied to a seekable file). */
+	if (lseek(lf->fd, 0, SEEK_SET) == -1)
+		die("verify", "%s: %s", path, strerror(errno));
+	if ((rd = auditread_open(lf->fd)) == NULL)
 		die("verify", "out of memory");
 	vs->path = path;
 	while (!bad && (rc = auditread_next(rd, &l)) == 1) {
@@ -155,7 +191,14 @@ verify_file(const char *path, struct verify_state *vs)
 			break;
 		}
 		first = l.lineno == 1;
-		if (first && ev.event.len == 11 &&
+		if (first && vs->copy && ev.prev.len == AUDITLOG_HASH_HEX &&
+		    ev.seq > 1) {
+			vs->seq = ev.seq - 1;
+			memcpy(vs->prev, ev.prev.p, AUDITLOG_HASH_HEX);
+		}
+		if (first && vs->copy)
+			vs->copy_first = ev.seq;
+		else if (first && ev.event.len == 11 &&
 		    memcmp(ev.event.p, "log_rotated", 11) == 0 &&
 		    ev.prev.len == AUDITLOG_HASH_HEX) {
 			if (vs->files == 0) {
@@ -216,12 +259,12 @@ verify_file(const char *path, struct verify_state *vs)
 			die("verify", "out of memory");
 		vs->last_ts = ev.ts_us;
 		memcpy(vs->prev, hash, sizeof(vs->prev));
+		if (vs->nwant > 0)
+			verify_note(vs, &ev, hash);
 	}
 	if (!bad && rc == -1)
 		die("verify", "%s: %s", path, strerror(errno));
 	auditread_free(rd);
-	if (fd != STDIN_FILENO)
-		close(fd);
 	vs->files++;
 	return bad;
 }
@@ -253,11 +296,13 @@ verify_load_pubkey(const char *file, struct checkpoint_pub *pub)
 
 /* After the chain: what the signatures cover (DESIGN §11). */
 static void
-verify_signatures(struct verify_state *vs, const struct checkpoint_pub *pub)
+verify_signatures(struct verify_state *vs, const struct checkpoint_pub *pub,
+    const char *pfx)
 {
 	const struct checkpoint_check *ck = &vs->ck;
 
 	if (pub == NULL) {
+		printf("%s", pfx);
 		printf("signatures not checked: %" PRIu64 " checkpoint%s",
 		    ck->checkpoints, ck->checkpoints == 1 ? "" : "s");
 		if (ck->checkpoints > 0)
@@ -270,10 +315,12 @@ verify_signatures(struct verify_state *vs, const struct checkpoint_pub *pub)
 		printf(" (give --pubkey FILE to check them)\n");
 		return;
 	}
+	printf("%s", pfx);
 	printf("signatures: %" PRIu64 " checkpoint%s valid (key %s, host ",
 	    ck->checkpoints, ck->checkpoints == 1 ? "" : "s", pub->key_id);
 	put_safe(stdout, ck->host, strlen(ck->host));
 	printf("), signed through seq %" PRIu64 "\n", ck->last_seq);
+	printf("%s", pfx);
 	if (ck->tail > 0)
 		printf("unsigned tail: %" PRIu64 " line%s after the last "
 		    "checkpoint (seq %" PRIu64 "..%" PRIu64 "): no signature "
@@ -284,12 +331,158 @@ verify_signatures(struct verify_state *vs, const struct checkpoint_pub *pub)
 		printf("no unsigned tail: the log ends with a checkpoint\n");
 }
 
-static int
-verify_done(struct verify_state *vs, int rc)
+static void
+verify_init(struct verify_state *vs, const struct checkpoint_pub *pub)
 {
-	auditfold_free(vs->fold);
-	checkpoint_check_free(&vs->ck);
-	return rc;
+	memset(vs, 0, sizeof(*vs));
+	checkpoint_check_init(&vs->ck, pub);
+	if ((vs->fold = auditfold_new(verify_session_end, vs)) == NULL)
+		die("verify", "out of memory");
+	memcpy(vs->prev, ZERO_HASH, sizeof(vs->prev));
+	vs->last_ts = INT64_MIN;
+	vs->first_seq = 1;
+}
+
+/*
+ * Another copy O of a host's chain (a collector's file beside the local
+ * rotated set) against the main sequence M, both walked and intact: at the
+ * last seq both hold, their lines must be the same (hash equal: then every
+ * line before is too, each names its predecessor's hash). The shorter one
+ * lacks lines the longer shows: cut off (or not up to date) unless it ends
+ * right before a log_rotated line. Returns 1 on a problem, printed.
+ */
+static int
+verify_compare(const char *mpath, uint64_t mlast,
+    const char *mhash, const struct verify_want *mw, const char *opath,
+    uint64_t olast, const char *ohash, const struct verify_want *ow,
+    uint64_t mcheck, uint64_t ocheck, int signed_)
+{
+	uint64_t check;
+	const char *a, *b;
+	uint64_t e = olast < mlast ? olast : mlast;
+
+	a = olast <= mlast ? ohash : ow->have ? ow->hash : NULL;
+	b = olast <= mlast ? (mw->have ? mw->hash : NULL) : mhash;
+	if (a == NULL || b == NULL) {
+		printf("%s and %s: cannot compare the copies at seq %"
+		    PRIu64 " (a copy does not hold that line)\n",
+		    escape_term_str(opath),
+		    escape_term_str(mpath), e);
+		return 1;
+	}
+	if (memcmp(a, b, AUDITLOG_HASH_HEX) != 0) {
+		printf("%s and %s differ at or before seq %" PRIu64
+		    " (the copies fork: one of them was changed)\n",
+		    escape_term_str(opath),
+		    escape_term_str(mpath), e);
+		return 1;
+	}
+	if (olast == mlast)
+		return 0;
+	if (olast < mlast ? mw->next_rotated : ow->next_rotated)
+		return 0;	/* ends where the log was rotated */
+	printf("%s ends at seq %" PRIu64 " but %s, a copy of the same "
+	    "chain, goes on to seq %" PRIu64 ": %" PRIu64 " lines missing from "
+	    "its end", escape_term_str(olast < mlast ? opath : mpath),
+	    e, escape_term_str(olast < mlast ? mpath : opath),
+	    olast < mlast ? mlast : olast, (olast < mlast ? mlast : olast) - e);
+	/* A checkpoint the shorter copy lacks: the daemon logged (and
+	 * signed) past its end, so it was cut, not merely behind. */
+	check = olast < mlast ? mcheck : ocheck;
+	if (check > e)
+		printf(", among them the checkpoint at seq %" PRIu64 " (%s): "
+		    "truncated\n", check, signed_ ? "signature valid" :
+		    "signature not checked: give --pubkey");
+	else
+		printf(" (truncated, or a copy not yet up to date)\n");
+	return 1;
+}
+
+/* One host's files: the main sequence (rotated set) joined, every other
+ * copy walked alone and compared. Returns 1 when the chain fails. */
+static int
+verify_chain(struct logchain *c, int multi, const struct checkpoint_pub *pub)
+{
+	const char *why;
+	char pfx[300];
+	struct verify_want *mw = NULL, ow;
+	struct verify_state vs, os;
+	struct logfile *lf;
+	const char *mpath = NULL;
+	size_t i, nmain = 0, nw = 0;
+	int bad = 0;
+
+	verify_init(&vs, pub);
+	for (i = 0; i < c->nfiles; i++) {
+		lf = c->files[i];
+		if (lf->copy || lf->skip_through > 0)
+			nw++;
+	}
+	if (nw > 0 && (mw = calloc(nw, sizeof(*mw))) == NULL)
+		die("verify", "out of memory");
+	for (i = 0, nw = 0; i < c->nfiles; i++) {
+		lf = c->files[i];
+		if (lf->copy || lf->skip_through > 0)
+			mw[nw++].seq = lf->last_seq;
+	}
+	vs.want = mw;
+	vs.nwant = nw;
+	pfx[0] = '\0';
+	if (multi)
+		snprintf(pfx, sizeof(pfx), "host %s: ", escape_term_str(c->host));
+	printf("%s", pfx);
+	for (i = 0; i < c->nfiles && !bad; i++) {
+		lf = c->files[i];
+		/* An empty file adds nothing (but alone it is the log). */
+		if (lf->copy || lf->skip_through > 0 ||
+		    (lf->first_seq == 0 && c->nfiles > 1))
+			continue;
+		bad = verify_file(lf, &vs);
+		mpath = lf->path;
+		nmain++;
+	}
+	for (i = 0, nw = 0; i < c->nfiles && !bad; i++) {
+		lf = c->files[i];
+		if (!lf->copy && lf->skip_through == 0)
+			continue;
+		verify_init(&os, pub);
+		memset(&ow, 0, sizeof(ow));
+		ow.seq = vs.seq;
+		os.copy = 1;
+		os.want = &ow;
+		os.nwant = 1;
+		if ((bad = verify_file(lf, &os)) == 0)
+			bad = verify_compare(mpath, vs.seq, vs.prev,
+			    &mw[nw], lf->path, os.seq, os.prev, &ow,
+			    vs.ck.last_seq, os.ck.last_seq, pub != NULL);
+		vs.lines += os.lines;
+		vs.steps += os.steps;
+		vs.files++;
+		auditfold_free(os.fold);
+		checkpoint_check_free(&os.ck);
+		nw++;
+	}
+	free(mw);
+	/* With a key, nothing signed (or checkpoints removed) is no "ok". */
+	if (!bad && pub != NULL && checkpoint_check_end(&vs.ck, &why) == -1) {
+		printf("signatures FAILED: %s (%" PRIu64 " lines, %" PRIu64
+		    " unsigned, chain intact otherwise)\n", why, vs.lines,
+		    vs.ck.tail);
+		bad = 1;
+	}
+	if (!bad) {
+		printf("ok: %" PRIu64 " lines, chain intact, seq %" PRIu64 "..%"
+		    PRIu64 "%s", vs.lines, vs.first_seq, vs.seq, vs.files > 1 ?
+		    " across the files given" : "");
+		if (vs.steps > 0)
+			printf(" (%" PRIu64 " wall-clock step%s, see the "
+			    "warnings)", vs.steps, vs.steps == 1 ? "" : "s");
+		putchar('\n');
+		verify_signatures(&vs, pub, pfx);
+	}
+	auditfold_free(vs.fold);
+	checkpoint_check_free(&vs.ck);
+	return bad;
 }
 
 int
@@ -301,15 +494,16 @@ cmd_verify(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct verify_state vs;
 	struct checkpoint_pub pub;
-	const char *pubkey = NULL, *why;
-	int ch, i;
+	const char *pubkey = NULL;
+	struct logset ls;
+	size_t i;
+	int ch, failed = 0;
 
 	while ((ch = getopt_long(argc, argv, "+h", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'L':
-			log_opt = optarg;
+			logset_add_opt(optarg);
 			break;
 		case 'k':
 			pubkey = optarg;
@@ -321,39 +515,22 @@ cmd_verify(int argc, char **argv)
 			die_badopt("verify", argv);
 		}
 	}
-	memset(&vs, 0, sizeof(vs));
-	if ((vs.fold = auditfold_new(verify_session_end, &vs)) == NULL)
-		die("verify", "out of memory");
+	/* FILE… and every --log: grouped by host, each host's files joined
+	 * by seq into one chain (logset). */
 	if (pubkey != NULL)
 		verify_load_pubkey(pubkey, &pub);
-	checkpoint_check_init(&vs.ck, pubkey != NULL ? &pub : NULL);
-	memcpy(vs.prev, ZERO_HASH, sizeof(vs.prev));
-	vs.last_ts = INT64_MIN;
-	vs.first_seq = 1;
-	/* FILE… : rotated files, oldest first; --log (if any) comes first. */
-	/* A failure frees too: LeakSanitizer's exit would lose stdout. */
-	if (optind == argc || log_opt != NULL) {
-		if (verify_file(log_path("verify"), &vs))
-			return verify_done(&vs, 1);
+	logset_open(&ls, "verify", argv + optind, argc - optind, 0);
+	for (i = 0; i < ls.nchains; i++) {
+		failed += verify_chain(&ls.chains[i], ls.nchains > 1,
+		    pubkey != NULL ? &pub : NULL);
+		fflush(stdout);
 	}
-	for (i = optind; i < argc; i++) {
-		if (verify_file(argv[i], &vs))
-			return verify_done(&vs, 1);
+	if (ls.nchains > 1) {
+		if (failed)
+			printf("FAILED: %d of %zu hosts\n", failed, ls.nchains);
+		else
+			printf("ok: %zu hosts, every chain intact\n", ls.nchains);
 	}
-	/* With a key, nothing signed (or checkpoints removed) is no "ok". */
-	if (pubkey != NULL && checkpoint_check_end(&vs.ck, &why) == -1) {
-		printf("signatures FAILED: %s (%" PRIu64 " lines, %" PRIu64
-		    " unsigned, chain intact otherwise)\n", why, vs.lines,
-		    vs.ck.tail);
-		return verify_done(&vs, 1);
-	}
-	printf("ok: %" PRIu64 " lines, chain intact, seq %" PRIu64 "..%"
-	    PRIu64 "%s", vs.lines, vs.first_seq, vs.seq, vs.files > 1 ?
-	    " across the files given" : "");
-	if (vs.steps > 0)
-		printf(" (%" PRIu64 " wall-clock step%s, see the warnings)",
-		    vs.steps, vs.steps == 1 ? "" : "s");
-	putchar('\n');
-	verify_signatures(&vs, pubkey != NULL ? &pub : NULL);
-	return verify_done(&vs, 0);
+	logset_free(&ls);
+	return failed ? 1 : 0;
 }

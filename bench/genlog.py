@@ -2,7 +2,8 @@
 """Generates a realistic agentd audit log (DESIGN §4) with a valid hash chain,
 from a fixed seed, and optionally the answers ttl-evidence must give on it.
 
-    bench/genlog.py [--lines N] [--seed S] [--start EPOCH] [--answers FILE] OUT
+    bench/genlog.py [--lines N] [--seed S] [--start EPOCH] [--host NAME]
+                    [--answers FILE] OUT
 
 About 4 events per session (created, 1-2 key_loaded, 0-4 key_used, one end),
 so 1,000,000 lines hold ~250,000 sessions. Sessions overlap (a Poisson stream
@@ -58,7 +59,7 @@ def ceil_s(us):
     return max(0, -(-us // 1000000))
 
 
-def session_events(rng, n, start):
+def session_events(rng, n, start, host=None):
     """The events of session n as (time_us, order, kind, fields) tuples."""
     sid = "%026x" % rng.getrandbits(104)
     sid = sid[:26]
@@ -72,8 +73,10 @@ def session_events(rng, n, start):
     else:
         end = start + rng.randrange(200000, ttl * 1000000)
     ev = []
+    # The same draw with or without --host: a named host changes no other value.
+    rhost = "build-%d" % rng.randrange(8)
     ev.append((start, 0, "created", {
-        "label": label, "uid": 1000, "user": "dev", "host": "build-%d" % rng.randrange(8),
+        "label": label, "uid": 1000, "user": "dev", "host": host or rhost,
         "agent_pid": 10000 + n % 50000, "ttl_s": ttl, "key_ttl_s": ttl,
         "expires_at": ts(start + ttl * 1000000)[:19] + "Z",
         "socket": "/run/user/1000/agentd/sessions/%s/agent.sock" % sid,
@@ -120,6 +123,8 @@ def main():
     ap.add_argument("--lines", type=int, default=1000000)
     ap.add_argument("--seed", type=int, default=4)
     ap.add_argument("--answers")
+    ap.add_argument("--host", help="the host of every session (one machine's "
+                    "log); default: build-0..build-7 at random")
     ap.add_argument("--start", type=int, default=1577836800,
                     help="first event, seconds since the epoch (2020-01-01)")
     ap.add_argument("out")
@@ -137,7 +142,7 @@ def main():
     # Mean gap between starts: ~2 minutes, so a few dozen sessions overlap.
     while seq < a.lines:
         if not heap or nxt <= heap[0][0]:
-            sid, evs = session_events(rng, n, nxt)
+            sid, evs = session_events(rng, n, nxt, a.host)
             n += 1
             sessions[sid] = {"created": nxt, "ttl": evs[0][3]["ttl_s"], "first_key": None,
                              "last_use": None}

@@ -518,12 +518,21 @@ take_field(struct scan *sc, struct auditevent *ev, const struct auditstr key,
 		bit = AUDITEVENT_REASON;
 	else if (KEY("fingerprint"))
 		bit = AUDITEVENT_FINGERPRINT;
-	else
+	else if (KEY("host")) {
+		/* Other events may name a host in another shape: only a
+		 * string is the machine's name. */
+		if (v->type != V_STR)
+			return 0;
+		bit = AUDITEVENT_HOST;
+	} else
 		return 0;
 	if (*seen & (bit << 8))
 		return fail(sc, "duplicate field");
 	*seen |= bit << 8;
 	switch (bit) {
+	case AUDITEVENT_HOST:
+		ev->host = v->s;
+		break;
 	case AUDITEVENT_LABEL:
 	case AUDITEVENT_REASON:
 	case AUDITEVENT_FINGERPRINT:

@@ -33,6 +33,7 @@ struct auditstr {
 #define AUDITEVENT_OK		0x0080u
 #define AUDITEVENT_REASON	0x0100u
 #define AUDITEVENT_FINGERPRINT	0x0200u
+#define AUDITEVENT_HOST		0x0400u	/* a string (not null) */
 
 /* Event kinds a reader acts on; anything else is AUDITEVENT_OTHER. */
 enum auditevent_kind {
@@ -68,6 +69,7 @@ struct auditevent {
 	struct auditstr		 label;
 	struct auditstr		 exit_reason;	/* also key_removed's "reason" */
 	struct auditstr		 fingerprint;
+	struct auditstr		 host;		/* created, checkpoint */
 	uint64_t		 ttl_s;
 	uint64_t		 key_ttl_s;
 	uint64_t		 duration_s;

@@ -18,6 +18,7 @@ struct auditfold {
 	size_t			 held;		/* rows not free */
 	uint32_t		 freelist;
 	auditfold_end_cb	 on_end;
+	uint64_t		 skip_through;
 	void			*arg;
 
 	/* Interned strings: a 4-byte length then the bytes, at offset ref. */
@@ -259,7 +260,7 @@ row_add(struct auditfold *f, const struct auditevent *ev)
 	    AUDITFOLD_NO_TIME;
 	r->first_event_us = ev->ts_us;
 	r->created_seq = ev->seq;
-	r->label = r->exit_reason = AUDITFOLD_NO_STR;
+	r->label = r->exit_reason = r->host = AUDITFOLD_NO_STR;
 	r->idlen = (uint8_t)ev->session.len;
 	memcpy(r->id, ev->session.p, ev->session.len);
 	r->id[ev->session.len] = '\0';
@@ -346,6 +347,9 @@ auditfold_event(struct auditfold *f, const struct auditevent *ev,
 		if (str_intern(f, &ev->label, &ref) == -1)
 			return -1;
 		r->flags |= AUDITFOLD_CREATED;
+		if ((ev->has & AUDITEVENT_HOST) &&
+		    str_intern(f, &ev->host, &r->host) == -1)
+			return -1;
 		r->created_us = ev->ts_us;
 		r->created_seq = ev->seq;
 		r->label = ref;
@@ -411,6 +415,12 @@ unusable:
 	return -1;
 }
 
+void
+auditfold_skip_through(struct auditfold *f, uint64_t seq)
+{
+	f->skip_through = seq;
+}
+
 int
 auditfold_read_fd(struct auditfold *f, int fd, auditfold_warn_cb warn,
     void *arg)
@@ -432,6 +442,7 @@ auditfold_read_fd(struct auditfold *f, int fd, auditfold_warn_cb warn,
 		else if (l.torn)
 			why = "torn last line (no newline at the end)";
 		else if (auditevent_parse(l.buf, l.len, &ev, &why) == 0 &&
+		    ev.seq > f->skip_through &&
 		    auditfold_event(f, &ev, &why) == -1 && why == NULL) {
 			auditread_free(rd);
 			return -1;

@@ -59,6 +59,7 @@ struct auditfold_row {
 	uint64_t	 duration_s;	/* as logged by the end event */
 	uint64_t	 created_seq;	/* seq of the session's first event */
 	uint32_t	 label;		/* string refs (auditfold_str) */
+	uint32_t	 host;		/* created's host: AUDITFOLD_NO_STR if none */
 	uint32_t	 exit_reason;
 	uint32_t	 keys_loaded;
 	uint32_t	 keys_removed;
@@ -118,6 +119,13 @@ int	 auditfold_event(struct auditfold *, const struct auditevent *,
  */
 int	 auditfold_read_fd(struct auditfold *, int fd, auditfold_warn_cb warn,
 	    void *arg);
+
+/*
+ * Lines with a seq at or below seq are read and counted but not folded: a
+ * copy of a chain that overlaps what another file already gave (DESIGN §11,
+ * a collector's copy and the local rotated set). 0 (the default) folds all.
+ */
+void	 auditfold_skip_through(struct auditfold *, uint64_t seq);
 
 /* Rows held, in the order their sessions first appeared. In drop-ended mode
  * free slots show up with state AUDITFOLD_FREE: skip them. */

@@ -293,6 +293,57 @@ START_TEST(test_fold_long_id)
 }
 END_TEST
 
+/* host comes from created (a string only); skip_through leaves out what an
+ * earlier file of the chain gave. */
+START_TEST(test_fold_host_skip)
+{
+	static const char log[] =
+	    L(1, "00:00.000000", "created", "a", ",\"host\":\"m1\",\"label\":\"x\"")
+	    L(2, "00:01.000000", "created", "b", ",\"host\":7")
+	    L(3, "00:02.000000", "egress_opened", "b", ",\"host\":\"github.com\"")
+	    L(4, "00:03.000000", "created", "c", ",\"host\":\"m1\"");
+	const struct auditfold_row *r;
+	struct auditfold *f;
+	struct auditevent ev;
+	const char *s, *why;
+	size_t len;
+	int p[2];
+
+	f = fold_text(log, NULL, NULL);
+	ck_assert_uint_eq(auditfold_nrows(f), 3);
+	r = auditfold_find(f, "a", 1);
+	ck_assert_ptr_nonnull(s = auditfold_str(f, r->host, &len));
+	ck_assert_uint_eq(len, 2);
+	ck_assert_int_eq(memcmp(s, "m1", 2), 0);
+	/* A host that is not a string is no host (and no parse error). */
+	r = auditfold_find(f, "b", 1);
+	ck_assert_uint_eq(r->host, AUDITFOLD_NO_STR);
+	/* Another event's host is not the session's. */
+	ck_assert_uint_eq(auditfold_find(f, "b", 1)->host, AUDITFOLD_NO_STR);
+	ck_assert_uint_eq(auditfold_find(f, "c", 1)->host,
+	    auditfold_find(f, "a", 1)->host);
+	auditfold_free(f);
+	ck_assert_int_eq(parse(L(3, "00:02.000000", "egress_opened", "b",
+	    ",\"host\":\"github.com\""), &ev, &why), 0);
+	ck_assert(ev.has & AUDITEVENT_HOST);
+
+	/* Lines up to seq 2 were given by a file before. */
+	ck_assert_int_eq(pipe(p), 0);
+	ck_assert_int_eq(write(p[1], log, strlen(log)), (ssize_t)strlen(log));
+	close(p[1]);
+	ck_assert_ptr_nonnull(f = auditfold_new(NULL, NULL));
+	auditfold_skip_through(f, 2);
+	ck_assert_int_eq(auditfold_read_fd(f, p[0], NULL, NULL), 0);
+	close(p[0]);
+	ck_assert_uint_eq(auditfold_nrows(f), 2);
+	ck_assert_ptr_null(auditfold_find(f, "a", 1));
+	ck_assert_ptr_nonnull(auditfold_find(f, "b", 1));
+	ck_assert_ptr_nonnull(auditfold_find(f, "c", 1));
+	ck_assert_uint_eq(auditfold_stats(f)->lines, 4);
+	auditfold_free(f);
+}
+END_TEST
+
 START_TEST(test_hist)
 {
 	struct audithist *h;
@@ -339,6 +390,7 @@ auditfold_suite(void)
 	tcase_add_test(tc, test_fold_rows);
 	tcase_add_test(tc, test_fold_drop_ended);
 	tcase_add_test(tc, test_fold_long_id);
+	tcase_add_test(tc, test_fold_host_skip);
 	tcase_add_test(tc, test_hist);
 	suite_add_tcase(s, tc);
 	return s;

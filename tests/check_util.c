@@ -322,53 +322,6 @@ START_TEST(test_ids_valid)
 }
 END_TEST
 
-START_TEST(test_ids_match)
-{
-	const char *id = "zaf45bcdefghijklmnopqrstuv";
-
-	ck_assert_int_eq(ids_match(id, id, "lbl"), IDS_MATCH_EXACT);
-	ck_assert_int_eq(ids_match("zaf45", id, "lbl"), IDS_MATCH_PREFIX);
-	ck_assert_int_eq(ids_match("z", id, NULL), IDS_MATCH_PREFIX);
-	ck_assert_int_eq(ids_match("lbl", id, "lbl"), IDS_MATCH_LABEL);
-	ck_assert_int_eq(ids_match("lb", id, "lbl"), IDS_MATCH_NONE);
-	ck_assert_int_eq(ids_match("lbl2", id, "lbl"), IDS_MATCH_NONE);
-	ck_assert_int_eq(ids_match("zaf45x", id, "lbl"), IDS_MATCH_NONE);
-	ck_assert_int_eq(ids_match("zaf45bcdefghijklmnopqrstuvw", id, ""),
-	    IDS_MATCH_NONE);	/* longer than the id */
-	ck_assert_int_eq(ids_match("", id, ""), IDS_MATCH_NONE);
-	ck_assert_int_eq(ids_match(NULL, id, "x"), IDS_MATCH_NONE);
-	ck_assert_int_eq(ids_match("ZAF45", id, NULL), IDS_MATCH_NONE);
-}
-END_TEST
-
-START_TEST(test_ids_resolve)
-{
-	const char *ids[] = { "aaaa1", "aaab2", "bbbb3", "cccc4" };
-	const char *labels[] = { "web", "dup", "dup", "aaaa1x" };
-
-	ck_assert_int_eq(ids_resolve("aaaa1", ids, labels, 4), 0);
-	ck_assert_int_eq(ids_resolve("aaaa", ids, labels, 4), 0);
-	ck_assert_int_eq(ids_resolve("aaa", ids, labels, 4), -2);
-	ck_assert_int_eq(ids_resolve("web", ids, labels, 4), 0);
-	ck_assert_int_eq(ids_resolve("dup", ids, labels, 4), -2);
-	ck_assert_int_eq(ids_resolve("aaaa1x", ids, labels, 4), 3);
-	ck_assert_int_eq(ids_resolve("c", ids, labels, 4), 3);
-	ck_assert_int_eq(ids_resolve("zzz", ids, labels, 4), -1);
-	ck_assert_int_eq(ids_resolve("", ids, labels, 4), -1);
-	ck_assert_int_eq(ids_resolve("b", ids, NULL, 4), 2);
-	ck_assert_int_eq(ids_resolve("x", ids, labels, 0), -1);
-	{
-		/* An exact id wins over a label that is the same text and
-		 * over longer ids it prefixes. */
-		const char *ids2[] = { "abc", "abcdef", "xyz" };
-		const char *labels2[] = { "", "", "abc" };
-
-		ck_assert_int_eq(ids_resolve("abc", ids2, labels2, 3), 0);
-		ck_assert_int_eq(ids_resolve("ab", ids2, labels2, 3), -2);
-	}
-}
-END_TEST
-
 /* ------------------------------------------------------------------- jsonw */
 
 static void
@@ -1828,8 +1781,6 @@ util_suite(void)
 	tc = util_tcase("ids", 30);
 	tcase_add_test(tc, test_ids_new);
 	tcase_add_test(tc, test_ids_valid);
-	tcase_add_test(tc, test_ids_match);
-	tcase_add_test(tc, test_ids_resolve);
 	suite_add_tcase(s, tc);
 
 	tc = util_tcase("jsonw", 30);

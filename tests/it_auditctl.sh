@@ -79,6 +79,21 @@ id=$(echo "$out" | jq -r '.[] | select(.label == "lost") | .session')
 "$AUDITCTL" show "$id" | grep -q 'crashed .*exit_reason=supervisor_lost' || fail "show: $("$AUDITCTL" show "$id")"
 [ "$("$AUDITCTL" show "$id" --json | jq -r 'map(.event) | join(",")')" = created,crashed ] ||
 	fail "show --json: $("$AUDITCTL" show "$id" --json)"
+# show TARGET (DESIGN §7): a unique id prefix, the label of one active
+# session; an ended session's label names nothing; two active sessions with
+# one label are ambiguous, in one line naming both.
+"$AUDITCTL" show "${id:0:6}" | grep -q "^-- $id: host " || fail "show by a unique prefix"
+"$AGENTD" start --ttl 1h --label twin >/dev/null
+"$AUDITCTL" show twin | grep -q '^-- .*: host .*, active, ' || fail "show by an active session's label: $("$AUDITCTL" show twin 2>&1)"
+! "$AUDITCTL" show req 2>"$WORK/err" >/dev/null || fail "show by an ended session's label"
+grep -q "no session matches 'req'" "$WORK/err" || fail "show req: $(cat "$WORK/err")"
+"$AGENTD" start --ttl 1h --label twin >/dev/null
+rc=0; "$AUDITCTL" show twin 2>"$WORK/err" >/dev/null || rc=$?
+[ "$rc" -eq 1 ] && [ "$(wc -l < "$WORK/err")" -eq 1 ] || fail "two active 'twin': exit $rc, $(cat "$WORK/err")"
+[ "$(grep -o 'label twin' "$WORK/err" | wc -l)" -eq 2 ] || fail "ambiguity does not list both: $(cat "$WORK/err")"
+for t in $("$AGENTD" status --json | jq -r '.[] | select(.label == "twin") | .session'); do
+	"$AGENTD" stop --session "$t" >/dev/null
+done
 rc=0; "$AUDITCTL" show nosuchsession 2>/dev/null || rc=$?
 [ "$rc" -eq 1 ] || fail "show of an unknown id: exit $rc"
 

@@ -57,6 +57,7 @@ n=${#labels[@]}
 # The labels reached the log intact (JSON escapes them; C1 as characters).
 [ "$(jq -r 'select(.event == "created") | .label' "$LOG" | grep -c '^c0:')" -eq 1 ] || fail "c0 label not in the log"
 
+"$AUDITCTL" show 'plain \x1b not an escape' | grep -q '^-- .*: host ' || fail "show LABEL of one active session"
 # A linked command holding control bytes (shell_started.command).
 id0=$("$AGENTD" status --json | jq -r '.[0].session')
 timeout 30 "$AGENTD" shell --session "$id0" -- /bin/echo "$c0" "$c1" "$forge" </dev/null >/dev/null 2>&1 ||
@@ -101,8 +102,15 @@ for l in "${labels[@]}"; do
 	grep -q 'no active session' "$WORK/err" || fail "stop: $(cat -v "$WORK/err")"
 	"$AGENTD" add --session "$l-none" /dev/null 2> "$WORK/err" && fail "add to a bad session succeeded"
 	check_out "agentd add --session LABEL (error)" "$WORK/err"
-	"$AUDITCTL" show "${l:0:40}" > "$WORK/out" 2> "$WORK/err" && fail "show of a label succeeded"
-	check_out "auditctl show LABEL (error)" "$WORK/err"
+	# A label names its one active session (DESIGN §7): shown, safely
+	# (a label with bytes that are not UTF-8 is logged changed: no match).
+	if "$AUDITCTL" show "$l" > "$WORK/out" 2> "$WORK/err"; then
+		check_out "auditctl show LABEL" "$WORK/out"
+	else
+		check_out "auditctl show LABEL (error)" "$WORK/err"
+	fi
+	"$AUDITCTL" show "${l:0:40}+" > "$WORK/out" 2> "$WORK/err" && fail "show of an unknown word succeeded"
+	check_out "auditctl show WORD (error)" "$WORK/err"
 	"$AGENTD" "$l" 2> "$WORK/err" && fail "agentd LABEL succeeded"
 	check_out "agentd LABEL (unknown verb)" "$WORK/err"
 	"$AUDITCTL" "$l" 2> "$WORK/err" && fail "auditctl LABEL succeeded"

@@ -33,7 +33,12 @@ opened_before=$(jq -c 'select(.event == "created")' "$AGENTD_DIR/audit.1.jsonl" 
 	fail "log_rotated does not list the $opened_before open sessions"
 "$AUDITCTL" --log "$LOG" verify | grep -q '^ok: ' || fail "new file alone does not verify"
 "$AUDITCTL" verify "$AGENTD_DIR/audit.1.jsonl" "$LOG" | grep -q 'across the files' || fail "joined files do not verify"
-! "$AUDITCTL" verify "$LOG" "$AGENTD_DIR/audit.1.jsonl" >/dev/null || fail "files in the wrong order verified"
+# The set is joined by seq, whatever order the names come in (a glob sorts
+# audit.jsonl before audit.jsonl.1): DESIGN §11.
+"$AUDITCTL" verify "$LOG" "$AGENTD_DIR/audit.1.jsonl" | grep -q 'across the files' || fail "files given newest first not joined"
+"$AUDITCTL" --log "$AGENTD_DIR/audit*.jsonl" verify | grep -q 'across the files' || fail "a glob of the set does not verify"
+[ "$("$AUDITCTL" --log "$AGENTD_DIR/audit*.jsonl" --list --json | jq 'map(.session) | unique | length')" -eq 23 ] ||
+	fail "--list of the rotated set: not 23 sessions once each"
 
 # Kill the daemon: the next start ends every session, old file's ones too.
 kill -KILL "$daemon"

@@ -6,7 +6,7 @@
 # with their duration to now capped at the TTL, as auditctl does.
 def us: (.[0:19] + "Z" | fromdate) * 1000000 + (.[20:26] | tonumber);
 [inputs | select(.session != null) |
-  {s: .session, q: .seq, e: .event, ts, label: .label, ttl_s, key_ttl_s, ok,
+  {s: .session, q: .seq, e: .event, ts, label: .label, host, ttl_s, key_ttl_s, ok,
    exit_reason, duration_s, exit_code, signal}]
 | group_by(.s)
 | map(
@@ -14,7 +14,7 @@ def us: (.[0:19] + "Z" | fromdate) * 1000000 + (.[20:26] | tonumber);
     (map(select(.e == "stopped" or .e == "crashed")) | first) as $fin |
     map(select(.e == "key_used")) as $uses |
     select($c != null) |
-    {session: $c.s, label: $c.label,
+    {session: $c.s, host: $c.host, label: $c.label,
      state: (if $fin then $fin.e else "orphaned" end),
      created_at: $c.ts, ended_at: $fin.ts,
      duration_s: (if $fin then $fin.duration_s else

@@ -9,7 +9,7 @@
 	sub(/^usage:/, "")
 	line = $0
 	if ($1 == prog) {
-		t = line; gsub(/\[[^]]*\]/, "", t); split(t, w, " ")
+		t = line; gsub(/\[[^]]*\](…|\.\.\.)?/, "", t); split(t, w, " ")
 		verb = (w[2] ~ /^-?-?[a-z]/) ? w[2] : ""
 		if (verb != "") print verb, "."
 	}
