@@ -25,12 +25,13 @@ static const struct cmd_entry cmds[] = {
 	    "      [--signing-key FILE] [--checkpoint-interval D]\n"
 	    "      [--approval-timeout D] [--approval-delegate URL]\n"
 	    "      [--approval-command CMD]", cmd_serve },
-	{ "start", "start [--ttl D] [--key-ttl D] [--label L] [--approve sign]\n"
-	    "      [--allow-dest PATTERN]... [--deny-forwarded] [-s|-c|--json]",
+	{ "start", "start [--ttl D] [--key-ttl D] [--label L] [-s|-c|--json]\n"
+	    "      [--ssh-egress NAME=HOST[:PORT]]... [--isolate-net] [--dry-run]\n"
+	    "      [--approve sign] [--allow-dest PATTERN]... [--deny-forwarded]",
 	    cmd_start },
 	{ "add", "add [--session ID] [--lifetime D] [--confirm] KEYFILE...",
 	    cmd_add },
-	{ "shell", "shell [--session ID] [-q] [-t|-T] [-- CMD ARGS...]",
+	{ "shell", "shell [--session ID] [-q] [-t|-T] [--net gate] [-- CMD ARGS...]",
 	    cmd_shell },
 	{ "stop", "stop [--session ID | --all] [-s|-c]", cmd_stop },
 	{ "kill", "kill [-s|-c]", cmd_kill },

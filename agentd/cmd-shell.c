@@ -98,6 +98,7 @@ cmd_shell(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "session", required_argument, NULL, 'S' },
+		{ "net", required_argument, NULL, 'N' },
 		{ "dir", required_argument, NULL, 'D' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -117,6 +118,7 @@ cmd_shell(int argc, char **argv)
 	pid_t stdin_copier = -1;
 	int ch, fd, fds[3], nfds, p[2], sfd, rc = 1, status, tty = -1;
 	int quiet = 0;
+	const char *net = NULL;
 	char *sid = NULL, *end_reason = NULL;
 
 	while ((ch = getopt_long(argc, argv, "+:hqtT", longopts, NULL)) != -1) {
@@ -132,6 +134,11 @@ cmd_shell(int argc, char **argv)
 			break;
 		case 'S':
 			session = optarg;
+			break;
+		case 'N':
+			if (strcmp(optarg, "gate") != 0)
+				die_usage("shell", "--net: only 'gate' is known");
+			net = optarg;
 			break;
 		case 'D':
 			dir_opt = optarg;
@@ -154,6 +161,8 @@ cmd_shell(int argc, char **argv)
 	req = cJSON_CreateObject();
 	cJSON_AddStringToObject(req, "cmd", "shell");
 	cJSON_AddStringToObject(req, "session", session);
+	if (net != NULL)
+		cJSON_AddStringToObject(req, "net", net);
 	if (optind < argc) {
 		args = cJSON_AddArrayToObject(req, "argv");
 		for (ch = optind; ch < argc; ch++)

@@ -8,6 +8,7 @@
 #include "agentd.h"
 #include "ctlmsg.h"
 #include "duration.h"
+#include "egress.h"
 #include "escape.h"
 
 
@@ -63,6 +64,78 @@ print_env(enum eval_format fmt, const char *name, const char *value)
 	}
 }
 
+/* --dry-run: what a start would ask for; nothing is created, no daemon is
+ * asked (the daemon may still cap the TTL at its --max-ttl). */
+static int
+start_plan(enum eval_format fmt, uint64_t ttl, uint64_t key_ttl,
+    const char *label, const struct egress_entry *eg, size_t neg,
+    int isolate)
+{
+	char up[EGRESS_HOST_MAX + 16], alias[EGRESS_HOST_MAX + 16], d[32];
+	cJSON *o, *a, *x;
+	char *text;
+	size_t i;
+
+	if (ttl == 0)
+		ttl = DEFAULT_TTL;
+	if (key_ttl == 0 || key_ttl > ttl)
+		key_ttl = ttl;
+	if (fmt == EVAL_JSON) {
+		o = cJSON_CreateObject();
+		cJSON_AddBoolToObject(o, "dry_run", 1);
+		cJSON_AddStringToObject(o, "label", label ? label : "");
+		cJSON_AddNumberToObject(o, "ttl_s", (double)ttl);
+		cJSON_AddNumberToObject(o, "key_ttl_s", (double)key_ttl);
+		cJSON_AddBoolToObject(o, "isolate_net", isolate);
+		a = cJSON_AddArrayToObject(o, "egress");
+		for (i = 0; i < neg; i++) {
+			x = cJSON_CreateObject();
+			cJSON_AddStringToObject(x, "name", eg[i].name);
+			cJSON_AddStringToObject(x, "listen", "127.0.0.1:0");
+			cJSON_AddStringToObject(x, "upstream",
+			    egress_upstream(&eg[i], up, sizeof(up)));
+			cJSON_AddStringToObject(x, "host_key_alias",
+			    egress_hostkey_alias(&eg[i], alias, sizeof(alias)));
+			cJSON_AddItemToArray(a, x);
+		}
+		a = cJSON_AddArrayToObject(o, "env");
+		cJSON_AddItemToArray(a, cJSON_CreateString("SSH_AUTH_SOCK"));
+		cJSON_AddItemToArray(a, cJSON_CreateString("AGENTD_SESSION"));
+		if (neg > 0) {
+			cJSON_AddItemToArray(a,
+			    cJSON_CreateString("AGENTD_SSH_CONFIG"));
+			cJSON_AddItemToArray(a,
+			    cJSON_CreateString("GIT_SSH_COMMAND"));
+		}
+		cJSON_AddArrayToObject(o, "authorized_keys");
+		if ((text = cJSON_PrintUnformatted(o)) != NULL)
+			printf("%s\n", text);
+		free(text);
+		cJSON_Delete(o);
+	} else {
+		printf("dry run: nothing was created\n");
+		printf("%-12s %s\n", "label", escape_term_str(label ? label : ""));
+		duration_format(ttl, d, sizeof(d));
+		printf("%-12s %s\n", "ttl", d);
+		duration_format(key_ttl, d, sizeof(d));
+		printf("%-12s %s\n", "key ttl", d);
+		printf("%-12s %s\n", "network", isolate ? "isolated "
+		    "(shells: --net gate)" : "shared");
+		printf("%-12s %s\n", "env", neg > 0 ? "SSH_AUTH_SOCK "
+		    "AGENTD_SESSION AGENTD_SSH_CONFIG GIT_SSH_COMMAND" :
+		    "SSH_AUTH_SOCK AGENTD_SESSION");
+		if (neg > 0)
+			printf("\n%-16s %-22s %-30s %s\n", "EGRESS", "LISTEN",
+			    "UPSTREAM", "HOSTKEYALIAS");
+		for (i = 0; i < neg; i++)
+			printf("%-16s %-22s %-30s %s\n", eg[i].name,
+			    "127.0.0.1:(at start)",
+			    egress_upstream(&eg[i], up, sizeof(up)),
+			    egress_hostkey_alias(&eg[i], alias, sizeof(alias)));
+	}
+	return fflush(stdout) == EOF || ferror(stdout) ? 1 : 0;
+}
+
 /* Stops a session whose values we could not print: no one could use it. */
 static int
 start_undo(const struct roots *r, const char *session)
@@ -92,6 +165,9 @@ cmd_start(int argc, char **argv)
 		{ "approve", required_argument, NULL, 'a' },
 		{ "allow-dest", required_argument, NULL, 'A' },
 		{ "deny-forwarded", no_argument, NULL, 'F' },
+		{ "ssh-egress", required_argument, NULL, 'E' },
+		{ "isolate-net", no_argument, NULL, 'I' },
+		{ "dry-run", no_argument, NULL, 'n' },
 		{ "dir", required_argument, NULL, 'D' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -106,8 +182,11 @@ cmd_start(int argc, char **argv)
 	cJSON *req, *reply;
 	const char *ttl_arg = NULL;
 	char *cause = NULL, *text, got[32];
-	int ch, fmt_set = 0;
+	int ch, fmt_set = 0, isolate = 0, dry = 0;
 	uint64_t granted;
+	struct egress_entry eg[EGRESS_MAX];
+	const char *eg_arg[EGRESS_MAX], *why, *cfg;
+	size_t neg = 0, i;
 
 	while ((ch = getopt_long(argc, argv, "+:sch", longopts, NULL)) != -1) {
 		switch (ch) {
@@ -147,6 +226,24 @@ cmd_start(int argc, char **argv)
 			break;
 		case 'F':
 			deny_fwd = 1;
+		case 'E':
+			if (neg == EGRESS_MAX)
+				die_usage("start", "--ssh-egress: at most %d "
+				    "entries", EGRESS_MAX);
+			if (egress_parse(optarg, &eg[neg], &why) == -1)
+				die_usage("start", "--ssh-egress %s: %s",
+				    escape_term_str(optarg), why);
+			for (i = 0; i < neg; i++)
+				if (strcmp(eg[i].name, eg[neg].name) == 0)
+					die_usage("start", "--ssh-egress: %s "
+					    "named twice", eg[i].name);
+			eg_arg[neg++] = optarg;
+			break;
+		case 'I':
+			isolate = 1;
+			break;
+		case 'n':
+			dry = 1;
 			break;
 		case 'D':
 			dir_opt = optarg;
@@ -160,6 +257,8 @@ cmd_start(int argc, char **argv)
 	}
 	if (optind != argc)
 		die_usage("start", "unexpected argument '%s'", argv[optind]);
+	if (dry)
+		return start_plan(fmt, ttl, key_ttl, label, eg, neg, isolate);
 	if (roots_resolve(&roots, &cause) == -1) {
 		fprintf(stderr, "agentd start: %s\n", escape_term_str(cause));
 		return 1;
@@ -185,6 +284,13 @@ cmd_start(int argc, char **argv)
 		cJSON_AddItemToObject(req, "allow_dest", allow);
 	if (deny_fwd)
 		cJSON_AddTrueToObject(req, "deny_forwarded");
+	if (neg > 0) {
+		cJSON *a = cJSON_AddArrayToObject(req, "egress");
+		for (i = 0; i < neg; i++)
+			cJSON_AddItemToArray(a, cJSON_CreateString(eg_arg[i]));
+	}
+	if (isolate)
+		cJSON_AddBoolToObject(req, "isolate_net", 1);
 	if ((reply = client_call(&roots, req, CLIENT_AUTOSTART, &cause)) == NULL) {
 		fprintf(stderr, "agentd start: %s\n", cause ?
 		    escape_term_str(cause) : "failed");
@@ -225,6 +331,9 @@ cmd_start(int argc, char **argv)
 	} else {
 		print_env(fmt, "SSH_AUTH_SOCK", sock);
 		print_env(fmt, "AGENTD_SESSION", session);
+		if ((cfg = ctlmsg_get_str(reply, "ssh_config")) != NULL &&
+		    (fmt != EVAL_CSH || !csh_unsafe(cfg)))
+			print_env(fmt, "AGENTD_SSH_CONFIG", cfg);
 		fputs("echo agentd session ", stdout);
 		eval_print_quoted(fmt, session);
 		fputs(" expires at ", stdout);

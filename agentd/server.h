@@ -22,6 +22,7 @@
 #include "ids.h"
 #include "jsonw.h"
 #include "procinfo.h"
+#include "gate.h"
 
 #define SUN_PATH_MAX	108
 #define NS		1000000000ull	/* nanoseconds per second */
@@ -152,6 +153,8 @@ struct shell {
 	char			**start_argv;	/* kept while it waits */
 	char			**start_envp;
 	char			*start_cwd;
+	bool			 net_gate;	/* in the gate's namespace */
+	struct gate_handoff	*gate_handoff;	/* its listeners, on their way */
 };
 
 struct session {
@@ -212,6 +215,7 @@ struct session {
 	struct ctlconn		*starter;	/* answered when ready or gone */
 	char			*abort_msg;	/* why a start failed */
 	TAILQ_HEAD(, stop_waiter) waiters;
+	struct gate		*gate;		/* --ssh-egress (gate.c), or NULL */
 };
 
 TAILQ_HEAD(sessions, session);

@@ -174,6 +174,7 @@ session_free(struct session *se)
 	}
 	if (se->agent_pidfd != -1)
 		close(se->agent_pidfd);
+	gate_free(se);
 	if (se->dirfd != -1)
 		close(se->dirfd);
 	if (se->recdirfd != -1)
@@ -302,6 +303,8 @@ start_reply_fields(struct jsonw *w, void *arg)
 	jsonw_uint(w, "ttl_s", se->ttl_s);
 	jsonw_uint(w, "key_ttl_s", se->key_ttl_s);
 	jsonw_str(w, "expires_at", expires);
+	if (gate_config_path(se) != NULL)
+		jsonw_str(w, "ssh_config", gate_config_path(se));
 }
 
 /* Fails the start of se: the agent is ended, no event is written, and the
@@ -311,6 +314,7 @@ session_abort_start(struct session *se, const char *why)
 {
 	if (se->abort_msg == NULL)
 		se->abort_msg = strdup(why);
+	gate_close(se);	/* no egress for a session the log does not show */
 	se->state = SESSION_STOPPING;
 	se->exit_reason = NULL;
 	if (se->agent_pidfd != -1)
@@ -353,6 +357,10 @@ session_activate(struct session *se)
 
 	snprintf(shown, sizeof(shown), "%s", se->sock_path);
 	se->listen_fd = privdir_listen(se->dirfd, "agent.sock", shown, 0, &cause);
+	if (se->listen_fd != -1 && gate_open(se, se->dirfd, &cause) == -1) {
+		close(se->listen_fd);
+		se->listen_fd = -1;
+	}
 	close(se->dirfd);	/* one fd fewer per session; removal goes by name */
 	se->dirfd = -1;
 	if (se->listen_fd == -1) {
@@ -381,6 +389,7 @@ session_activate(struct session *se)
 	jsonw_str(w, "boot_id", server->boot_id);
 	/* With boot_id: a later start measures a lost session on this clock. */
 	jsonw_uint(w, "boottime_ms", session_boot_start_ns(se) / NS_PER_MS);
+	gate_created_fields(w, se);
 	if (auditlog_commit(server->log, &cause) == -1) {
 		/* Fail closed: no session exists that the log does not show. */
 		char *msg;
@@ -614,6 +623,7 @@ session_finish(struct session *se)
 	bool logged = false;
 
 	relay_close_all(se);
+	gate_close(se);
 	if (se->created_logged) {
 		struct pending_end end, *copy;
 
@@ -686,6 +696,7 @@ session_end(struct session *se, const char *reason)
 	se->state = SESSION_STOPPING;
 	se->exit_reason = reason;
 	relay_close_all(se);
+	gate_close(se);
 	if (se->listen_fd != -1) {
 		ev_del(se->listen_fd);
 		close(se->listen_fd);
@@ -740,6 +751,9 @@ session_deadlines(uint64_t now)
 			next = t;
 		if (se->nshells > 0 &&
 		    (t = shell_deadlines(se, now)) != 0 && (next == 0 || t < next))
+			next = t;
+		if (se->gate != NULL &&
+		    (t = gate_deadlines(se, now)) != 0 && (next == 0 || t < next))
 			next = t;
 	}
 	return next;
@@ -846,6 +860,7 @@ session_start(struct ctlconn *c, const cJSON *req)
 	size_t nallow = 0;
 	bool deny_fwd = false;
 	struct session *se;
+	struct gate *gate = NULL;
 	const cJSON *item;
 	const char *label = "";
 	uint64_t ttl = DEFAULT_TTL, key_ttl;
@@ -880,14 +895,22 @@ session_start(struct ctlconn *c, const cJSON *req)
 		ctl_reply_error(c, "approve: must be \"sign\"");
 		return;
 	}
+	if (gate_new(&gate, req, &cause) == -1) {
+		ctl_reply_error(c, "%s", cause ? cause : "out of memory");
+		free(cause);
+		return;
+	}
 	/* Owed end events go first; while they fail, nothing new starts. */
 	if (session_flush_pending() == -1) {
+		gate_discard(gate);
 		ctl_reply_error(c, "session not started: audit log: end events of "
 		    "earlier sessions are still waiting for space");
 		return;
 	}
-	if (approval_parse_opts(c, req, &allow, &nallow, &deny_fwd) == -1)
+	if (approval_parse_opts(c, req, &allow, &nallow, &deny_fwd) == -1) {
+		gate_discard(gate);
 		return;
+	}
 	se = server->spare;
 	if (se != NULL && se->state == SESSION_SPARE && se->key_ttl_s == key_ttl) {
 		/* Claim the spare: its agent already answers. */
@@ -901,6 +924,7 @@ session_start(struct ctlconn *c, const cJSON *req)
 		se->nallow_dest = nallow;
 		se->deny_forwarded = deny_fwd;
 		c->refs++;
+		se->gate = gate;
 		session_activate(se);
 	} else if ((se = session_new(ttl, key_ttl, label, &cause)) != NULL) {
 		se->starter = c;
@@ -909,10 +933,12 @@ session_start(struct ctlconn *c, const cJSON *req)
 		se->nallow_dest = nallow;
 		se->deny_forwarded = deny_fwd;
 		c->refs++;
+		se->gate = gate;
 	} else {
 		while (nallow > 0)
 			free(allow[--nallow]);
 		free(allow);
+		gate_discard(gate);
 		ctl_reply_error(c, "%s", cause ? cause : "out of memory");
 		free(cause);
 		return;
@@ -1073,6 +1099,7 @@ status_fields(struct jsonw *w, void *arg)
 		jsonw_uint(w, "key_ttl_s", se->key_ttl_s);
 		jsonw_uint(w, "remaining_s", session_remaining_s(se));
 		jsonw_uint(w, "keys_held", se->nkeys);
+		gate_status_fields(w, se);
 		jsonw_object_end(w);
 	}
 	jsonw_array_end(w);
@@ -1322,7 +1349,8 @@ session_recover(char **cause)
 		    memmem(ln.buf, ln.len, "\"event\":\"crashed\"", 17) == NULL &&
 		    memmem(ln.buf, ln.len, "\"event\":\"log_rotated\"", 21) == NULL &&
 		    memmem(ln.buf, ln.len, "\"event\":\"shell_", 15) == NULL &&
-		    memmem(ln.buf, ln.len, "\"event\":\"approval_", 18) == NULL)
+		    memmem(ln.buf, ln.len, "\"event\":\"approval_", 18) == NULL &&
+		    memmem(ln.buf, ln.len, "\"event\":\"egress_", 16) == NULL)
 			continue;
 		if ((ev = cJSON_ParseWithLength(ln.buf, ln.len)) == NULL)
 			continue;
@@ -1339,6 +1367,10 @@ session_recover(char **cause)
 				    lost_add(&lost, &nlost, &cap, o, id) == -1)
 					break;
 			}
+		} else if (event != NULL && id != NULL && ids_valid(id) &&
+		    strncmp(event, "egress_", 7) == 0) {
+			gate_recover_note(ev, id,
+			    strcmp(event, "egress_opened") == 0);
 		} else if (event != NULL && id != NULL && ids_valid(id) &&
 		    strncmp(event, "shell_", 6) == 0) {
 			lost_shell_note(&shells, &nshells, &shcap, ev, id,
@@ -1410,6 +1442,8 @@ session_recover(char **cause)
 			if (auditlog_commit(server->log, cause) == -1)
 				goto fail;
 		}
+		if (gate_recover_close(l->id, cause) == -1)
+			goto fail;
 		w = auditlog_begin(server->log, "crashed", l->id);
 		jsonw_str(w, "exit_reason", "supervisor_lost");
 		jsonw_int(w, "duration_s", dur < 0 ? 0 : dur);
@@ -1418,6 +1452,7 @@ session_recover(char **cause)
 	}
 	free(lost);
 	free(held);
+	gate_recover_done();
 	for (j = 0; j < nshells; j++)
 		free(shells[j].recording);
 	free(shells);
@@ -1436,6 +1471,7 @@ session_recover(char **cause)
 fail:
 	free(lost);
 	free(held);
+	gate_recover_done();
 	for (j = 0; j < nshells; j++)
 		free(shells[j].recording);
 	free(shells);

@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/epoll.h>
 #include <sys/ioctl.h>
 #include <sys/pidfd.h>
@@ -109,11 +110,16 @@ shell_env(const struct session *se, const cJSON *req, const struct passwd *pw)
 	size_t n = 0, i;
 	int nr;
 
-	if ((e = calloc(20, sizeof(*e))) == NULL)
+	if ((e = calloc(24, sizeof(*e))) == NULL)
 		return NULL;
 #define PUSH(...) do { if (asprintf(&e[n], __VA_ARGS__) == -1) goto fail; n++; } while (0)
 	PUSH("SSH_AUTH_SOCK=%s", se->sock_path);
 	PUSH("AGENTD_SESSION=%s", se->id);
+	if ((v = gate_config_path(se)) != NULL) {
+		/* The path holds no quote: gate_open refuses one. */
+		PUSH("AGENTD_SSH_CONFIG=%s", v);
+		PUSH("GIT_SSH_COMMAND=ssh -F '%s'", v);
+	}
 	PUSH("HOME=%s", pw->pw_dir);
 	PUSH("USER=%s", pw->pw_name);
 	PUSH("LOGNAME=%s", pw->pw_name);
@@ -247,6 +253,7 @@ shell_spawn(struct shell *sh, char **argv, char **envp, const char *cwd,
 	struct termios t;
 	char slave[128], go;
 	int sync[2], op[2] = { -1, -1 }, ep[2] = { -1, -1 }, sfd, i, err;
+	int gs[2] = { -1, -1 };
 	pid_t pid, daemon_pid = getpid();
 
 	if (sh->tty) {
@@ -272,9 +279,19 @@ shell_spawn(struct shell *sh, char **argv, char **envp, const char *cwd,
 		goto fail;
 	if (pipe2(sync, O_CLOEXEC) == -1)
 		goto fail;
+	if (sh->net_gate && socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC,
+	    0, gs) == -1) {
+		close(sync[0]);
+		close(sync[1]);
+		goto fail;
+	}
 	if ((pid = server_fork()) == -1) {
 		close(sync[0]);
 		close(sync[1]);
+		if (gs[0] != -1) {
+			close(gs[0]);
+			close(gs[1]);
+		}
 		goto fail;
 	}
 	if (pid == 0) {
@@ -300,6 +317,14 @@ shell_spawn(struct shell *sh, char **argv, char **envp, const char *cwd,
 		    dup2(op[1], STDOUT_FILENO) == -1 ||
 		    dup2(ep[1], STDERR_FILENO) == -1))
 			_exit(127);
+		/* --net gate: its own namespace, the gate's listeners only. */
+		if (sh->net_gate && gate_child_netns(sh->se, gs[1]) == -1) {
+			err = errno;
+			dprintf(STDERR_FILENO, "agentd shell: --net gate: cannot "
+			    "isolate the network: %s%s", strerror(err),
+			    sh->tty ? "\r\n" : "\n");
+			_exit(126);
+		}
 		/* Wait until shell_started is durable (or the daemon gives up). */
 		if (read(sync[0], &go, 1) != 1)
 			_exit(127);
@@ -317,6 +342,11 @@ shell_spawn(struct shell *sh, char **argv, char **envp, const char *cwd,
 	close(sync[0]);
 	sh->sync_fd = sync[1];
 	sh->pid = pid;
+	if (gs[0] != -1) {
+		close(gs[1]);
+		if (gate_shell_attach(sh, gs[0]) == -1)
+			close(gs[0]);
+	}
 	if (sh->tty)
 		sh->out[0].src = sh->ptm;
 	else {
@@ -406,6 +436,7 @@ shell_free(struct shell *sh)
 	}
 	if (sh->sync_fd != -1)
 		close(sh->sync_fd);
+	gate_shell_gone(sh);
 	if (sh->rec != NULL)
 		recorder_close(sh->rec);
 	free_strv(sh->start_argv);
@@ -473,6 +504,8 @@ shell_launch(struct shell *sh, struct ctlconn *c, char **argv, char **envp,
 		jsonw_str(w, NULL, argv[i]);
 	jsonw_array_end(w);
 	jsonw_bool(w, "tty", sh->tty);
+	if (sh->net_gate)
+		jsonw_str(w, "net", "gate");
 	jsonw_str(w, "recording", sh->recording);
 	if (auditlog_commit(server->log, &cause) == -1) {
 		kill(sh->pid, SIGKILL);
@@ -551,7 +584,7 @@ shell_start(struct ctlconn *c, const cJSON *req)
 	struct passwd *pw;
 	char **argv = NULL, **envp = NULL, *cause = NULL, *command = NULL;
 	char name[32];
-	const char *id = ctlmsg_get_str(req, "session"), *cwd;
+	const char *id = ctlmsg_get_str(req, "session"), *cwd, *net;
 	const cJSON *tty;
 	uint64_t cols = 80, rows = 24;
 	int recfd, i;
@@ -581,6 +614,17 @@ shell_start(struct ctlconn *c, const cJSON *req)
 		ctl_reply_error(c, "cols/rows: must be integers from 1 to 10000");
 		return;
 	}
+	if ((net = ctlmsg_get_str(req, "net")) != NULL &&
+	    strcmp(net, "gate") != 0) {
+		ctl_reply_error(c, "net: must be \"gate\"");
+		return;
+	}
+	if ((net != NULL || gate_isolate_default(se)) &&
+	    gate_netns_possible(&cause) == -1) {
+		ctl_reply_error(c, "%s", cause ? cause : "out of memory");
+		free(cause);
+		return;
+	}
 	if ((pw = getpwuid(geteuid())) == NULL) {
 		ctl_reply_error(c, "no passwd entry for uid %lu",
 		    (unsigned long)geteuid());
@@ -592,6 +636,7 @@ shell_start(struct ctlconn *c, const cJSON *req)
 	    (sh = calloc(1, sizeof(*sh))) == NULL)
 		goto fail;
 	sh->se = se;
+	sh->net_gate = net != NULL || gate_isolate_default(se);
 	sh->ptm = sh->pts = sh->pidfd = sh->ctl_fd = sh->sync_fd = -1;
 	sh->tty = tty == NULL || cJSON_IsTrue(tty);
 	sh->in_fd = c->in.fds[0];

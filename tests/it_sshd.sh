@@ -2,35 +2,7 @@
 # key_used names the destination: dest_hostkey is that sshd's host key.
 . "$(dirname "$0")/lib.sh"
 
-command -v /usr/sbin/sshd >/dev/null || { note "no sshd: skipped"; exit 0; }
-mkdir -p /run/sshd 2>/dev/null || true
-S=$WORK/sshd
-mkdir -m 700 "$S"
-ssh-keygen -q -t ed25519 -N '' -f "$S/host"
-newkey user ed25519
-cp "$WORK/user.pub" "$S/authorized_keys"
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-cat > "$S/config" <<CONF
-Port $port
-ListenAddress 127.0.0.1
-HostKey $S/host
-PidFile $S/pid
-AuthorizedKeysFile $S/authorized_keys
-StrictModes no
-UsePAM no
-PasswordAuthentication no
-KbdInteractiveAuthentication no
-PermitRootLogin prohibit-password
-AllowUsers $(id -un)
-CONF
-/usr/sbin/sshd -D -e -f "$S/config" 2>"$S/log" &
-sshd=$!
-EXTRA_PIDS="$EXTRA_PIDS $sshd"
-for i in $(seq 100); do
-	(exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break
-	alive "$sshd" || fail "sshd did not start: $(cat "$S/log")"
-	sleep 0.05
-done
+start_sshd || { note "no sshd: skipped"; exit 0; }
 
 eval "$("$AGENTD" start --ttl 5m)" >/dev/null
 ssh-add "$WORK/user" 2>/dev/null || fail "ssh-add"
