@@ -226,6 +226,7 @@ cmd_start(int argc, char **argv)
 			break;
 		case 'F':
 			deny_fwd = 1;
+			break;
 		case 'E':
 			if (neg == EGRESS_MAX)
 				die_usage("start", "--ssh-egress: at most %d "
