@@ -161,6 +161,7 @@ bench: $(BINS)
 	@$(BENCH_ENV) ./bench/relay-latency.sh
 	@$(BENCH_ENV) ./bench/shell-throughput.sh
 	@$(BENCH_ENV) ./bench/recorder-throughput.sh
+	@$(BENCH_ENV) ./bench/approval-latency.sh
 	@$(BENCH_ENV) ./bench/gate.sh
 bench-auditctl: $(BINS)
 	@$(BENCH_ENV) ./bench/auditctl.sh

@@ -22,16 +22,23 @@ static const struct cmd_entry cmds[] = {
 	{ "serve", "serve [--foreground] [--journal] [--max-ttl D] [--no-spare] [--recorder IP:PORT]...\n"
 	    "      [--on-recording-failure continue|reject|terminate]\n"
 	    "      [--recording-failure-message TEXT]\n"
-	    "      [--signing-key FILE] [--checkpoint-interval D]", cmd_serve },
+	    "      [--signing-key FILE] [--checkpoint-interval D]\n"
+	    "      [--approval-timeout D] [--approval-delegate URL]\n"
+	    "      [--approval-command CMD]", cmd_serve },
 	{ "start", "start [--ttl D] [--key-ttl D] [--label L] [-s|-c|--json]\n"
-	    "      [--ssh-egress NAME=HOST[:PORT]]... [--isolate-net] [--dry-run]",
+	    "      [--ssh-egress NAME=HOST[:PORT]]... [--isolate-net] [--dry-run]\n"
+	    "      [--approve sign] [--allow-dest PATTERN]... [--deny-forwarded]",
 	    cmd_start },
-	{ "add", "add [--session ID] [--lifetime D] KEYFILE...", cmd_add },
+	{ "add", "add [--session ID] [--lifetime D] [--confirm] KEYFILE...",
+	    cmd_add },
 	{ "shell", "shell [--session ID] [-q] [-t|-T] [--net gate] [-- CMD ARGS...]",
 	    cmd_shell },
 	{ "stop", "stop [--session ID | --all] [-s|-c]", cmd_stop },
 	{ "kill", "kill [-s|-c]", cmd_kill },
 	{ "status", "status [--json]", cmd_status },
+	{ "approvals", "approvals [--json] [--wait]", cmd_approvals },
+	{ "approve", "approve [--for D] ID", cmd_approve },
+	{ "deny", "deny ID", cmd_deny },
 	{ "version", "version", cmd_version },
 	{ "tether", NULL, cmd_tether },
 };

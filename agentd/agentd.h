@@ -98,7 +98,11 @@ struct serve_opts {
 	const char	*recording_message;	/* shown to the client */
 	const char	*signing_key;	/* --signing-key F (absolute), or NULL */
 	uint64_t	 checkpoint_interval;	/* seconds, 0: the default */
+	uint64_t	 approval_timeout;	/* seconds, 0: the default */
+	const char	*approval_delegate;	/* URL, or NULL */
+	const char	*approval_command;	/* sh -c CMD, or NULL */
 };
+#define APPROVAL_TIMEOUT_DEFAULT_S	60
 /* Runs the daemon until SIGTERM/SIGINT. readyfd (-1 if none) gets "ok\n" once
  * the control socket listens, or the error text if start-up fails. */
 int	 server_run(const struct roots *, const struct serve_opts *, int readyfd);
@@ -113,5 +117,8 @@ int	 cmd_version(int, char **);
 int	 cmd_status(int, char **);
 int	 cmd_shell(int, char **);
 int	 cmd_tether(int, char **);
+int	 cmd_approvals(int, char **);
+int	 cmd_approve(int, char **);
+int	 cmd_deny(int, char **);
 
 #endif

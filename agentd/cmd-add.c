@@ -21,20 +21,26 @@
 #include "escape.h"
 
 static int
-run_ssh_add(const char *socket, uint64_t lifetime, char **files, int nfiles)
+run_ssh_add(const char *socket, uint64_t lifetime, int confirm, char **files,
+    int nfiles)
 {
-	char a0[] = "ssh-add", a1[] = "-t", life[24], **argv;
-	int i, status;
+	char a0[] = "ssh-add", a1[] = "-t", ac[] = "-c", life[24], **argv;
+	int i, n, status;
 	pid_t pid;
 
-	if ((argv = calloc((size_t)nfiles + 4, sizeof(*argv))) == NULL)
+	if ((argv = calloc((size_t)nfiles + 5, sizeof(*argv))) == NULL)
 		return -1;
 	snprintf(life, sizeof(life), "%llu", (unsigned long long)lifetime);
 	argv[0] = a0;
 	argv[1] = a1;
 	argv[2] = life;
+	n = 3;
+	/* Each use then waits for an approval (DESIGN §8): the relay takes
+	 * the constraint out and asks itself. */
+	if (confirm)
+		argv[n++] = ac;
 	for (i = 0; i < nfiles; i++)
-		argv[3 + i] = files[i];
+		argv[n + i] = files[i];
 	if ((pid = fork()) == -1) {
 		free(argv);
 		return -1;
@@ -62,6 +68,7 @@ cmd_add(int argc, char **argv)
 	static const struct option longopts[] = {
 		{ "session", required_argument, NULL, 'S' },
 		{ "lifetime", required_argument, NULL, 't' },
+		{ "confirm", no_argument, NULL, 'c' },
 		{ "dir", required_argument, NULL, 'D' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -71,7 +78,7 @@ cmd_add(int argc, char **argv)
 	struct roots roots;
 	cJSON *req, *reply;
 	char *cause = NULL;
-	int ch, rc;
+	int ch, rc, confirm = 0;
 
 	while ((ch = getopt_long(argc, argv, "+:h", longopts, NULL)) != -1) {
 		switch (ch) {
@@ -81,6 +88,9 @@ cmd_add(int argc, char **argv)
 		case 't':
 			parse_duration_opt("add", "--lifetime", optarg,
 			    &lifetime);
+			break;
+		case 'c':
+			confirm = 1;
 			break;
 		case 'D':
 			dir_opt = optarg;
@@ -119,7 +129,8 @@ cmd_add(int argc, char **argv)
 		fprintf(stderr, "agentd add: lifetime capped to %llus: the "
 		    "session ends then\n", (unsigned long long)granted);
 
-	rc = run_ssh_add(socket, granted, argv + optind, argc - optind);
+	rc = run_ssh_add(socket, granted, confirm, argv + optind,
+	    argc - optind);
 	cJSON_Delete(reply);
 	if (rc != 0) {
 		fprintf(stderr, "agentd add: ssh-add failed (exit %d)\n", rc);

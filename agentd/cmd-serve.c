@@ -130,6 +130,9 @@ cmd_serve(int argc, char **argv)
 		{ "dir", required_argument, NULL, 'D' },
 		{ "signing-key", required_argument, NULL, 'k' },
 		{ "checkpoint-interval", required_argument, NULL, 'i' },
+		{ "approval-timeout", required_argument, NULL, 'A' },
+		{ "approval-delegate", required_argument, NULL, 'U' },
+		{ "approval-command", required_argument, NULL, 'C' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -192,6 +195,22 @@ cmd_serve(int argc, char **argv)
 		case 'i':
 			parse_duration_opt("serve", "--checkpoint-interval",
 			    optarg, &opts.checkpoint_interval);
+			break;
+		case 'A':
+			parse_duration_opt("serve", "--approval-timeout",
+			    optarg, &opts.approval_timeout);
+			break;
+		case 'U':
+			if (strncmp(optarg, "http://", 7) != 0 &&
+			    strncmp(optarg, "https://", 8) != 0)
+				die_usage("serve", "--approval-delegate: an "
+				    "http:// or https:// URL");
+			opts.approval_delegate = optarg;
+			break;
+		case 'C':
+			if (*optarg == '\0')
+				die_usage("serve", "--approval-command: empty");
+			opts.approval_command = optarg;
 			break;
 		case 'h':
 			usage_for("serve");

@@ -162,6 +162,9 @@ cmd_start(int argc, char **argv)
 		{ "key-ttl", required_argument, NULL, 'k' },
 		{ "label", required_argument, NULL, 'l' },
 		{ "json", no_argument, NULL, 'j' },
+		{ "approve", required_argument, NULL, 'a' },
+		{ "allow-dest", required_argument, NULL, 'A' },
+		{ "deny-forwarded", no_argument, NULL, 'F' },
 		{ "ssh-egress", required_argument, NULL, 'E' },
 		{ "isolate-net", no_argument, NULL, 'I' },
 		{ "dry-run", no_argument, NULL, 'n' },
@@ -171,7 +174,9 @@ cmd_start(int argc, char **argv)
 	};
 	enum eval_format fmt = eval_format_default();
 	const char *label = NULL, *sock, *session;
-	const char *expires;
+	const char *expires, *approve = NULL;
+	cJSON *allow = NULL;
+	int deny_fwd = 0;
 	uint64_t ttl = 0, key_ttl = 0;
 	struct roots roots;
 	cJSON *req, *reply;
@@ -207,6 +212,20 @@ cmd_start(int argc, char **argv)
 			break;
 		case 'j':
 			eval_format_set("start", &fmt, &fmt_set, EVAL_JSON);
+			break;
+		case 'a':
+			if (strcmp(optarg, "sign") != 0)
+				die_usage("start", "--approve: only 'sign' is "
+				    "known");
+			approve = optarg;
+			break;
+		case 'A':
+			if (allow == NULL)
+				allow = cJSON_CreateArray();
+			cJSON_AddItemToArray(allow, cJSON_CreateString(optarg));
+			break;
+		case 'F':
+			deny_fwd = 1;
 			break;
 		case 'E':
 			if (neg == EGRESS_MAX)
@@ -260,6 +279,12 @@ cmd_start(int argc, char **argv)
 		cJSON_AddNumberToObject(req, "key_ttl_s", (double)key_ttl);
 	if (label != NULL)
 		cJSON_AddStringToObject(req, "label", label);
+	if (approve != NULL)
+		cJSON_AddStringToObject(req, "approve", approve);
+	if (allow != NULL)
+		cJSON_AddItemToObject(req, "allow_dest", allow);
+	if (deny_fwd)
+		cJSON_AddTrueToObject(req, "deny_forwarded");
 	if (neg > 0) {
 		cJSON *a = cJSON_AddArrayToObject(req, "egress");
 		for (i = 0; i < neg; i++)

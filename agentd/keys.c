@@ -76,16 +76,63 @@ keys_loaded(struct session *se, const struct agentproto_key *key,
 	/* A re-add replaces the old lifetime, as in the agent. */
 	if ((k = keys_find(se, key)) == NULL) {
 		if ((nk = reallocarray(se->keys, se->nkeys + 1,
-		    sizeof(*nk))) == NULL)
-			return 0;	/* logged; only expiry tracking is lost */
+		    sizeof(*nk))) == NULL) {
+			if (!confirm)
+				return 0;	/* only expiry tracking is lost */
+			/* Fail closed: a confirm we cannot track would let
+			 * the key sign unasked. The relay removes it again. */
+			*cause = strdup("out of memory tracking a confirm key");
+			return -1;
+		}
 		se->keys = nk;
 		k = &se->keys[se->nkeys++];
 		k->key = *key;
 	}
 	k->expires_ns = now_boot_ns() + (uint64_t)lifetime * NS;
 	k->card = provider != NULL;
+	k->confirm = confirm != 0;
 	server_rearm_timer();
 	return 0;
+}
+
+bool
+keys_confirm(struct session *se, const struct agentproto_key *key)
+{
+	const struct session_key *k = keys_find(se, key);
+
+	return k != NULL && k->confirm;
+}
+
+void
+keys_caller_json(struct jsonw *w, const struct procinfo_caller *c)
+{
+	size_t i;
+
+	jsonw_object_begin(w, "caller");
+	jsonw_int(w, "pid", c->pid);
+	jsonw_str(w, "comm", c->comm[0] != '\0' ? c->comm : NULL);
+	jsonw_str(w, "exe", c->exe[0] != '\0' ? c->exe : NULL);
+	jsonw_array_begin(w, "ancestry");
+	for (i = 0; i < c->nancestry; i++)
+		jsonw_str(w, NULL, c->ancestry[i]);
+	jsonw_array_end(w);
+	jsonw_object_end(w);
+}
+
+void
+keys_hops_json(struct jsonw *w, const struct agentproto_hop *hops,
+    size_t nhops)
+{
+	size_t i;
+
+	jsonw_array_begin(w, "hops");
+	for (i = 0; i < nhops; i++) {
+		jsonw_object_begin(w, NULL);
+		jsonw_str(w, "hostkey", hops[i].hostkey);
+		jsonw_bool(w, "forwarding", hops[i].forwarding != 0);
+		jsonw_object_end(w);
+	}
+	jsonw_array_end(w);
 }
 
 int
@@ -166,8 +213,8 @@ keys_lock_event(struct session *se, int lock, int ok, pid_t client_pid,
 
 int
 keys_used(struct session *se, const struct agentproto_key *key, int ok,
-    const struct agentproto_hop *hops, size_t nhops, pid_t client_pid,
-    char **cause)
+    const struct agentproto_hop *hops, size_t nhops,
+    const struct procinfo_caller *caller, const char *refused, char **cause)
 {
 	struct jsonw *w;
 	bool forwarded = false;
@@ -184,15 +231,11 @@ keys_used(struct session *se, const struct agentproto_key *key, int ok,
 		jsonw_bool(w, "forwarded", forwarded);
 	else
 		jsonw_null(w, "forwarded");
-	jsonw_array_begin(w, "hops");
-	for (i = 0; i < nhops; i++) {
-		jsonw_object_begin(w, NULL);
-		jsonw_str(w, "hostkey", hops[i].hostkey);
-		jsonw_bool(w, "forwarding", hops[i].forwarding != 0);
-		jsonw_object_end(w);
-	}
-	jsonw_array_end(w);
-	jsonw_int(w, "client_pid", client_pid);
+	keys_hops_json(w, hops, nhops);
+	jsonw_int(w, "client_pid", caller->pid);
+	keys_caller_json(w, caller);
+	if (refused != NULL)
+		jsonw_str(w, "refused", refused);
 	return auditlog_commit(server->log, cause);
 }
 

@@ -16,7 +16,9 @@
  *   REMOVE(_ALL), REMOVE_SMARTCARD -> key_removed/requested on SUCCESS
  *   LOCK, UNLOCK   -> agent_locked / agent_unlocked (ok, client_pid)
  *   session-bind   -> a hop of this connection, kept in order
- *   SIGN_REQUEST   -> key_used (ok, hops, dest_hostkey = the last hop)
+ *   SIGN_REQUEST   -> key_used (ok, hops, dest_hostkey = the last hop,
+ *                     caller); held first when it needs an approval
+ *                     (approval.c): later requests of this client wait
  *   REQUEST_IDENTITIES, query -> relayed as they are.
  * The event is durable before the reply reaches the client; when it cannot
  * be written, the client gets FAILURE instead (and an added key is removed
@@ -92,6 +94,11 @@ struct relay {
 	uint64_t		 quiet_since;	/* CLOCK_BOOTTIME */
 	struct session		*se;
 	pid_t			 client_pid;
+	struct procinfo_caller	 caller;	/* read once, at connect */
+	struct approval		*held;		/* a sign waiting for approval */
+	unsigned char		*held_frame;	/* its frame, sent on approval */
+	size_t			 held_len;
+	struct agentproto_key	 held_key;
 	struct relay_end	 client;
 	struct relay_end	 agent;
 	struct bq		 cin;	/* partial frames from the client */
@@ -152,6 +159,10 @@ relay_free(struct relay *r)
 	size_t i;
 
 	relay_unquiet(r);
+	if (r->held != NULL)
+		approval_cancel(r->held, se->state == SESSION_STOPPING ?
+		    "session_end" : "client_gone");
+	free(r->held_frame);
 	if (r->refused > 1)
 		log_warn("session %s: refused %llu more requests from pid %ld",
 		    se->id, (unsigned long long)(r->refused - 1),
@@ -227,7 +238,8 @@ relay_add(struct relay *r, const unsigned char *frame, size_t flen,
 		agentproto_add_free(add);
 		return relay_fail(r);
 	}
-	if (!add->has_lifetime || add->lifetime != life) {
+	/* Rewritten also to take confirm out: the relay asks, not ssh-agent. */
+	if (!add->has_lifetime || add->lifetime != life || add->confirm) {
 		if (agentproto_with_lifetime(AGENTPROTO_ADD_ID_CONSTRAINED,
 		    frame + 5, flen - 5, add->constraints_off, life, &nf,
 		    &nflen) == -1) {
@@ -299,6 +311,66 @@ relay_card_add(struct relay *r, const unsigned char *frame, size_t flen,
 	return 0;
 }
 
+/* Sends a sign on to the agent: its reply gives key_used. */
+static int
+relay_sign(struct relay *r, const unsigned char *frame, size_t flen,
+    const struct agentproto_key *key)
+{
+	struct pending *p;
+
+	if (bq_append(&r->aout, frame, flen) == -1)
+		return -1;
+	p = pending_push(r, PEND_SIGN);
+	p->key = *key;
+	return 0;
+}
+
+/* A refused sign: key_used ok:false with why, then FAILURE in order (also
+ * when the event cannot be written: nothing was signed). */
+static int
+relay_refuse_sign(struct relay *r, const struct agentproto_key *key,
+    const char *why)
+{
+	char *cause = NULL;
+
+	if (keys_used(r->se, key, 0, r->hops, r->nhops, &r->caller, why,
+	    &cause) == -1) {
+		log_warn("session %s: key_used not written: %s", r->se->id,
+		    cause ? cause : "?");
+		free(cause);
+	}
+	return relay_fail(r);
+}
+
+/*
+ * A sign that needs approval: held here (a copy of the frame) until
+ * relay_decided; while held, later requests of this client stay unread in
+ * cin (relay_frames), other clients go on.
+ */
+static int
+relay_hold(struct relay *r, const unsigned char *frame, size_t flen,
+    const struct agentproto_key *key)
+{
+	struct approval *a;
+	int rc;
+
+	rc = approval_request(r, r->se, key, r->hops, r->nhops, &r->caller,
+	    &a);
+	if (rc == 1)
+		return relay_sign(r, frame, flen, key);
+	if (rc == -1)
+		return relay_fail(r);	/* not logged: not asked, not signed */
+	if ((r->held_frame = malloc(flen)) == NULL) {
+		approval_cancel(a, "client_gone");
+		return relay_fail(r);
+	}
+	memcpy(r->held_frame, frame, flen);
+	r->held_len = flen;
+	r->held_key = *key;
+	r->held = a;
+	return 0;
+}
+
 static int
 relay_request(struct relay *r, const unsigned char *frame, size_t flen)
 {
@@ -325,6 +397,11 @@ relay_request(struct relay *r, const unsigned char *frame, size_t flen)
 	case AGENTPROTO_REQ_QUERY:
 		break;
 	case AGENTPROTO_REQ_SIGN:
+		/* The destination policy first: a refusal asks nobody. */
+		if ((why = approval_policy(r->se, r->hops, r->nhops)) != NULL)
+			return relay_refuse_sign(r, &req.key, why);
+		if (approval_needed(r->se, &req.key))
+			return relay_hold(r, frame, flen, &req.key);
 		kind = PEND_SIGN;
 		break;
 	case AGENTPROTO_REQ_REMOVE:
@@ -544,7 +621,7 @@ relay_reply(struct relay *r, const unsigned char *frame, size_t flen)
 		break;
 	case PEND_SIGN:
 		if (keys_used(r->se, &p.key, type == AGENTPROTO_SIGN_RESPONSE,
-		    r->hops, r->nhops, r->client_pid, &cause) == -1) {
+		    r->hops, r->nhops, &r->caller, NULL, &cause) == -1) {
 			/* No signature leaves that the log does not show. */
 			log_warn("session %s: key_used not written: %s",
 			    r->se->id, cause ? cause : "?");
@@ -634,6 +711,13 @@ relay_drop_client(struct relay *r)
 		relay_free(r);
 		return true;
 	}
+	/* Nobody is left to sign for: the held request ends here. */
+	if (r->held != NULL) {
+		approval_cancel(r->held, "client_gone");
+		r->held = NULL;
+		free(r->held_frame);
+		r->held_frame = NULL;
+	}
 	ev_del(r->client.fd);
 	close(r->client.fd);
 	r->client.fd = -1;
@@ -712,8 +796,12 @@ relay_frames(struct relay *r, struct bq *q,
 	long n;
 
 	while ((n = bq_frame(q)) > 0) {
+		/* A sign waits for the binds before it to be answered: its
+		 * hops (policy, approval, key_used) are those the agent
+		 * checks it against. */
 		if (q == &r->cin && (r->pcount >= MAX_PENDING - 1 ||
-		    r->barrier))
+		    r->barrier || r->held != NULL || (r->binds_pending > 0 &&
+		    bq_data(q)[4] == AGENTPROTO_SIGN_REQUEST)))
 			return 0;	/* resumes when replies come back */
 		if (handle(r, bq_data(q), (size_t)n) == -1)
 			return -1;
@@ -764,6 +852,45 @@ relay_io_cb(struct evh *h, uint32_t events)
 		r->client_eof = true;
 	/* The agent went away, or the client left and has nothing coming. */
 	if (ar == 1 || (r->client_eof && r->pcount == 0 && r->cout.len == 0)) {
+		relay_free(r);
+		return;
+	}
+	relay_update(r);
+}
+
+void
+relay_decided(struct relay *r, bool approved)
+{
+	unsigned char *frame = r->held_frame;
+	size_t flen = r->held_len;
+	bool cfail;
+	int rc;
+
+	r->held = NULL;
+	r->held_frame = NULL;
+	if (approved)
+		rc = relay_sign(r, frame, flen, &r->held_key);
+	else
+		rc = relay_refuse_sign(r, &r->held_key, "denied");
+	free(frame);
+	if (rc == -1) {
+		relay_free(r);
+		return;
+	}
+	/* What waited behind it goes now; as in relay_io_cb, a failing
+	 * client goes but what the agent owes it is still logged. */
+	cfail = relay_frames(r, &r->cin, relay_request) == -1;
+	if (bq_write(&r->aout, r->agent.fd) == -1) {
+		relay_free(r);
+		return;
+	}
+	if (!cfail && bq_write(&r->cout, r->client.fd) == -1)
+		cfail = true;
+	if (cfail && relay_drop_client(r))
+		return;
+	if (r->client_gone)
+		bq_consume(&r->cout, r->cout.len);
+	if (r->client_eof && r->pcount == 0 && r->cout.len == 0) {
 		relay_free(r);
 		return;
 	}
@@ -841,7 +968,7 @@ relay_classify(struct relay *r)
 		q = RELAY_BUSY;	/* on no queue: the agent's replies end it */
 	else if (r->cout.len > 0)
 		q = RELAY_STALLED;
-	else if (r->pcount > 0 || r->aout.len > 0)
+	else if (r->pcount > 0 || r->aout.len > 0 || r->held != NULL)
 		q = RELAY_BUSY;
 	else if (r->cin.len > 0 && bq_frame(&r->cin) == 0)
 		q = RELAY_STALLED;
@@ -956,6 +1083,9 @@ relay_accept_cb(struct evh *h, uint32_t events)
 		}
 		r->se = se;
 		r->client_pid = cred.pid;
+		/* Once, at connect (DESIGN §8); a process already gone keeps
+		 * its pid only. */
+		(void)procinfo_caller(cred.pid, &r->caller);
 		r->client.fd = cfd;
 		r->client.r = r;
 		r->client.ev.cb = relay_io_cb;

@@ -231,6 +231,7 @@ server_rearm_timer(void)
 		next = earliest(next, ctl_next_deadline());
 		next = earliest(next, relay_next_deadline());
 		next = earliest(next, checkpoint_deadline());
+		next = earliest(next, approval_deadlines(now_boot_ns()));
 		if (server->accept_paused)
 			next = earliest(next, server->accept_retry_ns);
 	} while (rearm_again);
@@ -570,6 +571,8 @@ ctl_dispatch(struct ctlconn *c)
 		{ "add", session_add },
 		{ "shell", shell_start },
 		{ "kill", ctl_kill },
+		{ "approvals", approval_list },
+		{ "decide", approval_decide },
 	};
 	const char *cmd;
 	cJSON *req;
@@ -678,6 +681,7 @@ ctl_accept_cb(struct evh *h, uint32_t events)
 		}
 		c->fd = fd;
 		c->peer_pid = cred.pid;
+		c->peer_uid = cred.uid;
 		c->ev.cb = ctl_conn_cb;
 		jsonw_init(&c->out);
 		jsonw_init(&c->stopped);
@@ -957,6 +961,8 @@ server_init(const struct roots *roots, const struct serve_opts *opts,
 	ev_add(server->timerfd, EPOLLIN, &server->timer_ev);
 	if (recorder_init(opts, cause) == -1)
 		return -1;
+	if (approval_init(opts, cause) == -1)
+		return -1;
 	server_fd_reserve_restore();
 
 	if (session_recover(cause) == -1)
@@ -979,6 +985,7 @@ static void
 server_finish(void)
 {
 	recorder_cleanup();
+	approval_cleanup();
 	checkpoint_cleanup();
 	if (server->ctlfd != -1)
 		(void)unlinkat(server->rundirfd, "control.sock", 0);

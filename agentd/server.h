@@ -58,6 +58,7 @@ struct ctlconn {
 	struct evh		 ev;
 	int			 fd;
 	pid_t			 peer_pid;
+	uid_t			 peer_uid;
 	struct ctlmsg_in	 in;
 	struct jsonw		 out;		/* reply being written */
 	size_t			 outoff;
@@ -80,6 +81,7 @@ struct session_key {
 	struct agentproto_key	key;
 	uint64_t		expires_ns;	/* CLOCK_BOOTTIME */
 	bool			card;		/* from a PKCS#11 provider */
+	bool			confirm;	/* each use waits for approval */
 };
 
 struct stop_waiter {
@@ -163,6 +165,10 @@ struct session {
 	const char		*exit_reason;	/* set when stopping */
 	bool			 created_logged; /* an end event is owed */
 	bool			 spare;		/* started ahead, unclaimed */
+	bool			 approve_sign;	/* --approve sign: every sign waits */
+	char			**allow_dest;	/* --allow-dest patterns, or NULL */
+	size_t			 nallow_dest;
+	bool			 deny_forwarded;	/* --deny-forwarded */
 
 	uint64_t		 ttl_s;
 	uint64_t		 key_ttl_s;
@@ -354,10 +360,18 @@ int	 keys_removed(struct session *, const struct agentproto_key *,
 	    const char *reason, char **cause);
 void	 keys_removed_all(struct session *, const char *reason);
 /* key_used: hops are the connection's session-binds in order; the last one
- * is dest_hostkey. */
+ * is dest_hostkey; caller as read at connect; refused (NULL: none) says why
+ * the relay itself refused it (DESIGN §8: dest, forwarded, denied). */
 int	 keys_used(struct session *, const struct agentproto_key *, int ok,
-	    const struct agentproto_hop *hops, size_t nhops, pid_t client_pid,
+	    const struct agentproto_hop *hops, size_t nhops,
+	    const struct procinfo_caller *caller, const char *refused,
 	    char **cause);
+/* Whether the key was added with confirm (its uses wait for approval). */
+bool	 keys_confirm(struct session *, const struct agentproto_key *);
+/* The "caller" object and the "hops" array, as key_used writes them. */
+void	 keys_caller_json(struct jsonw *, const struct procinfo_caller *);
+void	 keys_hops_json(struct jsonw *, const struct agentproto_hop *,
+	    size_t nhops);
 /* Writes key_removed/expired for keys past their lifetime; returns the
  * nearest future expiry (0: none). */
 uint64_t keys_expire(struct session *, uint64_t now);
@@ -395,5 +409,38 @@ uint64_t relay_next_deadline(void);
 /* Closes the agent client (of se, or of any session if NULL) that has done
  * nothing the longest, stalled ones first; 0, or -1 when none is quiet. */
 int	 relay_evict(struct session *se);
+
+/* approval.c: held signatures (DESIGN §8). */
+struct approval;
+/* 0, or -1 with *cause (libcurl missing for --approval-delegate). */
+int	 approval_init(const struct serve_opts *, char **cause);
+/* Whether a signature with key must wait (--approve sign, a confirm key). */
+bool	 approval_needed(struct session *, const struct agentproto_key *);
+/*
+ * Logs approval_requested for a signature the relay r holds. Returns 1 when
+ * a remembered approval (--for) decided it at once (approval_decided is
+ * durable), 0 when it is held (*out; relay_decided(r, …) follows later, never
+ * from inside this call), -1 when an event could not be written (refuse).
+ */
+int	 approval_request(struct relay *r, struct session *,
+	    const struct agentproto_key *, const struct agentproto_hop *hops,
+	    size_t nhops, const struct procinfo_caller *, struct approval **out);
+/* The relay is going away (by: client_gone, session_end): logs expired. */
+void	 approval_cancel(struct approval *, const char *by);
+/* Denies (expired/timeout) what waited too long; the nearest deadline. */
+uint64_t approval_deadlines(uint64_t now);
+void	 approval_list(struct ctlconn *, const cJSON *req);
+void	 approval_decide(struct ctlconn *, const cJSON *req);
+void	 approval_cleanup(void);
+/* The session's destination policy (DESIGN §8) for a sign over hops: NULL
+ * when allowed, else why not ("dest", "forwarded"). */
+const char *approval_policy(struct session *,
+	    const struct agentproto_hop *hops, size_t nhops);
+/* Reads start's allow_dest (a malloc'ed array of malloc'ed patterns, NULL
+ * when none) and deny_forwarded; -1 after replying the error to c. */
+int	 approval_parse_opts(struct ctlconn *, const cJSON *req,
+	    char ***allow, size_t *nallow, bool *deny_forwarded);
+/* relay.c: the decision on a held signature (false: refuse it). */
+void	 relay_decided(struct relay *, bool approved);
 
 #endif

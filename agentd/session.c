@@ -184,6 +184,9 @@ session_free(struct session *se)
 		free(w);
 	}
 	free(se->keys);
+	while (se->nallow_dest > 0)
+		free(se->allow_dest[--se->nallow_dest]);
+	free(se->allow_dest);
 	free(se->abort_msg);
 	TAILQ_REMOVE(&server->sessions, se, entry);
 	server->nsessions--;
@@ -853,6 +856,9 @@ spare_want(uint64_t key_ttl)
 void
 session_start(struct ctlconn *c, const cJSON *req)
 {
+	char **allow = NULL;
+	size_t nallow = 0;
+	bool deny_fwd = false;
 	struct session *se;
 	struct gate *gate = NULL;
 	const cJSON *item;
@@ -884,6 +890,11 @@ session_start(struct ctlconn *c, const cJSON *req)
 		}
 		label = item->valuestring;
 	}
+	if ((item = cJSON_GetObjectItemCaseSensitive(req, "approve")) != NULL &&
+	    (!cJSON_IsString(item) || strcmp(item->valuestring, "sign") != 0)) {
+		ctl_reply_error(c, "approve: must be \"sign\"");
+		return;
+	}
 	if (gate_new(&gate, req, &cause) == -1) {
 		ctl_reply_error(c, "%s", cause ? cause : "out of memory");
 		free(cause);
@@ -896,6 +907,10 @@ session_start(struct ctlconn *c, const cJSON *req)
 		    "earlier sessions are still waiting for space");
 		return;
 	}
+	if (approval_parse_opts(c, req, &allow, &nallow, &deny_fwd) == -1) {
+		gate_discard(gate);
+		return;
+	}
 	se = server->spare;
 	if (se != NULL && se->state == SESSION_SPARE && se->key_ttl_s == key_ttl) {
 		/* Claim the spare: its agent already answers. */
@@ -904,14 +919,25 @@ session_start(struct ctlconn *c, const cJSON *req)
 		strlcpy(se->label, label, sizeof(se->label));
 		se->ttl_s = ttl;
 		se->starter = c;
+		se->approve_sign = item != NULL;
+		se->allow_dest = allow;
+		se->nallow_dest = nallow;
+		se->deny_forwarded = deny_fwd;
 		c->refs++;
 		se->gate = gate;
 		session_activate(se);
 	} else if ((se = session_new(ttl, key_ttl, label, &cause)) != NULL) {
 		se->starter = c;
+		se->approve_sign = item != NULL;
+		se->allow_dest = allow;
+		se->nallow_dest = nallow;
+		se->deny_forwarded = deny_fwd;
 		c->refs++;
 		se->gate = gate;
 	} else {
+		while (nallow > 0)
+			free(allow[--nallow]);
+		free(allow);
 		gate_discard(gate);
 		ctl_reply_error(c, "%s", cause ? cause : "out of memory");
 		free(cause);
@@ -1251,9 +1277,48 @@ lost_shell_note(struct lost_shell **v, size_t *n, size_t *cap,
 	(*n)++;
 }
 
+/* A held signature whose daemon died: approval_requested, no decision. */
+struct lost_approval {
+	char		 id[IDS_LEN + 1];
+	char		 request[32];
+};
+
+static void
+lost_approval_note(struct lost_approval **v, size_t *n, size_t *cap,
+    const cJSON *ev, const char *id, int requested)
+{
+	struct lost_approval *nv;
+	const char *req = ctlmsg_get_str(ev, "request");
+	size_t i;
+
+	if (req == NULL || strlen(req) >= sizeof(nv->request))
+		return;
+	for (i = 0; i < *n; i++) {
+		if (strcmp((*v)[i].request, req) == 0 &&
+		    strcmp((*v)[i].id, id) == 0)
+			break;
+	}
+	if (!requested) {
+		if (i < *n)
+			(*v)[i] = (*v)[--(*n)];
+		return;
+	}
+	if (*n == *cap) {
+		*cap = *cap ? *cap * 2 : 16;
+		if ((nv = reallocarray(*v, *cap, sizeof(**v))) == NULL)
+			return;
+		*v = nv;
+	}
+	strlcpy((*v)[*n].id, id, sizeof((*v)[*n].id));
+	strlcpy((*v)[*n].request, req, sizeof((*v)[*n].request));
+	(*n)++;
+}
+
 int
 session_recover(char **cause)
 {
+	struct lost_approval *held = NULL;
+	size_t nheld = 0, heldcap = 0;
 	struct auditread *rd;
 	struct auditread_line ln;
 	struct lost *lost = NULL, *l;
@@ -1284,6 +1349,7 @@ session_recover(char **cause)
 		    memmem(ln.buf, ln.len, "\"event\":\"crashed\"", 17) == NULL &&
 		    memmem(ln.buf, ln.len, "\"event\":\"log_rotated\"", 21) == NULL &&
 		    memmem(ln.buf, ln.len, "\"event\":\"shell_", 15) == NULL &&
+		    memmem(ln.buf, ln.len, "\"event\":\"approval_", 18) == NULL &&
 		    memmem(ln.buf, ln.len, "\"event\":\"egress_", 16) == NULL)
 			continue;
 		if ((ev = cJSON_ParseWithLength(ln.buf, ln.len)) == NULL)
@@ -1309,6 +1375,10 @@ session_recover(char **cause)
 		    strncmp(event, "shell_", 6) == 0) {
 			lost_shell_note(&shells, &nshells, &shcap, ev, id,
 			    strcmp(event, "shell_started") == 0);
+		} else if (event != NULL && id != NULL && ids_valid(id) &&
+		    strncmp(event, "approval_", 9) == 0) {
+			lost_approval_note(&held, &nheld, &heldcap, ev, id,
+			    strcmp(event, "approval_requested") == 0);
 		} else if (event != NULL && id != NULL && ids_valid(id)) {
 			if (strcmp(event, "created") == 0) {
 				if (lost_add(&lost, &nlost, &cap, ev, id) == -1) {
@@ -1345,6 +1415,19 @@ session_recover(char **cause)
 			dur = now.tv_sec - l->created.tv_sec;
 		if (l->ttl_s > 0 && dur > (int64_t)l->ttl_s)
 			dur = (int64_t)l->ttl_s;
+		/* Its held signatures were never decided: expired. */
+		for (j = 0; j < nheld; j++) {
+			if (strcmp(held[j].id, l->id) != 0)
+				continue;
+			w = auditlog_begin(server->log, "approval_decided",
+			    l->id);
+			jsonw_str(w, "request", held[j].request);
+			jsonw_str(w, "decision", "expired");
+			jsonw_str(w, "by", "supervisor_lost");
+			jsonw_uint(w, "for_s", 0);
+			if (auditlog_commit(server->log, cause) == -1)
+				goto fail;
+		}
 		/* Its shells died with the daemon's terminals: say so first. */
 		for (j = 0; j < nshells; j++) {
 			if (strcmp(shells[j].id, l->id) != 0)
@@ -1368,6 +1451,7 @@ session_recover(char **cause)
 			goto fail;
 	}
 	free(lost);
+	free(held);
 	gate_recover_done();
 	for (j = 0; j < nshells; j++)
 		free(shells[j].recording);
@@ -1386,6 +1470,7 @@ session_recover(char **cause)
 	return 0;
 fail:
 	free(lost);
+	free(held);
 	gate_recover_done();
 	for (j = 0; j < nshells; j++)
 		free(shells[j].recording);

@@ -645,7 +645,10 @@ agentproto_with_lifetime(int type, const unsigned char *body, size_t len,
 			errno = EBADMSG;
 			return -1;
 		}
-		if (c != AGENTPROTO_CONSTRAIN_LIFETIME) {
+		/* confirm is the relay's to enforce (DESIGN §8): ssh-agent
+		 * under agentd has no askpass and would refuse every use. */
+		if (c != AGENTPROTO_CONSTRAIN_LIFETIME &&
+		    c != AGENTPROTO_CONSTRAIN_CONFIRM) {
 			memcpy(f + o, body + start, pos - start);
 			o += pos - start;
 		}

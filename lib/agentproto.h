@@ -99,7 +99,8 @@ void	agentproto_add_free(struct agentproto_add *);
  * Builds a whole frame of type `type` (ADD_ID_CONSTRAINED or
  * ADD_SMARTCARD_CONSTRAINED; length prefix included) from a parsed add body:
  * the bytes before constraints_off, a lifetime constraint of `lifetime`, and
- * the body's other constraints. *frame is malloc'ed and holds secrets (private
+ * the body's other constraints except confirm (dropped: the relay enforces
+ * it itself, DESIGN §8). *frame is malloc'ed and holds secrets (private
  * key bytes, a PIN): the caller wipes (sodium_memzero) and frees it. 0 or -1
  * (ENOMEM, EMSGSIZE, EBADMSG).
  */

@@ -82,3 +82,47 @@ procinfo_boot_id(char out[PROCINFO_BOOTID_LEN + 1])
 	out[PROCINFO_BOOTID_LEN] = '\0';
 	return 0;
 }
+
+static int
+read_comm(pid_t pid, char out[PROCINFO_COMM_LEN + 1])
+{
+	char path[64], buf[PROCINFO_COMM_LEN + 2];
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/proc/%ld/comm", (long)pid);
+	if ((n = read_small(path, buf, sizeof(buf))) <= 0)
+		return -1;
+	if (buf[n - 1] == '\n')
+		buf[--n] = '\0';
+	memcpy(out, buf, (size_t)n + 1);
+	return 0;
+}
+
+int
+procinfo_caller(pid_t pid, struct procinfo_caller *out)
+{
+	char path[64];
+	uint64_t st;
+	pid_t p = pid, pp;
+	ssize_t n;
+
+	memset(out, 0, sizeof(*out));
+	out->pid = pid;
+	if (pid <= 0) {
+		errno = ESRCH;
+		return -1;
+	}
+	if (read_comm(pid, out->comm) == -1)
+		return -1;
+	snprintf(path, sizeof(path), "/proc/%ld/exe", (long)pid);
+	n = readlink(path, out->exe, sizeof(out->exe) - 1);
+	out->exe[n > 0 ? n : 0] = '\0';
+	while (out->nancestry < PROCINFO_ANCESTRY) {
+		if (procinfo_stat(p, &st, &pp, NULL) == -1 || pp <= 0 ||
+		    read_comm(pp, out->ancestry[out->nancestry]) == -1)
+			break;
+		out->nancestry++;
+		p = pp;
+	}
+	return 0;
+}

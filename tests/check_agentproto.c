@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stdbool.h>
 #include <string.h>
 
 #include <check.h>
@@ -548,6 +549,46 @@ START_TEST(test_canon_identities)
 }
 END_TEST
 
+/* confirm is taken out of a rewritten add: the relay enforces it (DESIGN §8). */
+START_TEST(test_with_lifetime_drops_confirm)
+{
+	struct buf f[13];
+	enum agentproto_req_kind kind[13];
+	struct agentproto_req req, again;
+	unsigned char body[4096], *nf;
+	size_t i, nflen, n;
+	const char *why;
+	bool done = false;
+
+	(void)valid_requests(f, kind);
+	for (i = 0; i < 13 && !done; i++) {
+		if (kind[i] != AGENTPROTO_REQ_ADD || f[i].n + 1 > sizeof(body))
+			continue;
+		/* The test add (type 25) carries a lifetime and confirm. */
+		memcpy(body, f[i].b, f[i].n);
+		n = f[i].n;
+		if (agentproto_parse_request(body, n, &req, &why) != 0)
+			continue;
+		ck_assert(req.add.confirm);
+		ck_assert_int_eq(agentproto_with_lifetime(
+		    AGENTPROTO_ADD_ID_CONSTRAINED, body + 1, n - 1,
+		    req.add.constraints_off, 9, &nf, &nflen), 0);
+		ck_assert_int_eq(agentproto_parse_request(nf + 4, nflen - 4,
+		    &again, &why), 0);
+		ck_assert(!again.add.confirm);
+		ck_assert(again.add.has_lifetime && again.add.lifetime == 9);
+		ck_assert_str_eq(again.add.key.fingerprint,
+		    req.add.key.fingerprint);
+		agentproto_req_free(&again);
+		agentproto_req_free(&req);
+		sodium_memzero(nf, nflen);
+		free(nf);
+		done = true;
+	}
+	ck_assert(done);
+}
+END_TEST
+
 static Suite *
 agentproto_suite(void)
 {
@@ -558,6 +599,7 @@ agentproto_suite(void)
 	tcase_add_test(tc, test_exact);
 	tcase_add_test(tc, test_unknown);
 	tcase_add_test(tc, test_card_lifetime);
+	tcase_add_test(tc, test_with_lifetime_drops_confirm);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("canonical");
 	tcase_add_test(tc, test_canon_names);

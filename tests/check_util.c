@@ -701,6 +701,37 @@ START_TEST(test_procinfo_self)
 }
 END_TEST
 
+/* The caller identity (DESIGN §8): comm, exe and the parents' comms, as
+ * /proc gives them; a gone pid fails with only its pid kept. */
+START_TEST(test_procinfo_caller)
+{
+	struct procinfo_caller c;
+	char exe[PROCINFO_EXE_LEN], comm[32];
+	ssize_t n;
+	FILE *f;
+
+	ck_assert_int_eq(procinfo_caller(getpid(), &c), 0);
+	ck_assert_int_eq(c.pid, getpid());
+	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	ck_assert_int_gt(n, 0);
+	exe[n] = '\0';
+	ck_assert_str_eq(c.exe, exe);
+	ck_assert_ptr_nonnull(f = fopen("/proc/self/comm", "r"));
+	ck_assert_ptr_nonnull(fgets(comm, sizeof(comm), f));
+	fclose(f);
+	comm[strcspn(comm, "\n")] = '\0';
+	ck_assert_str_eq(c.comm, comm);
+	/* Check forks each test: the parent is the check runner itself. */
+	ck_assert_uint_ge(c.nancestry, 1);
+	ck_assert_uint_le(c.nancestry, PROCINFO_ANCESTRY);
+	ck_assert_str_eq(c.ancestry[0], comm);
+	ck_assert_int_eq(procinfo_caller(0, &c), -1);
+	ck_assert_int_eq(procinfo_caller(0x3fffffff, &c), -1);
+	ck_assert_int_eq(c.pid, 0x3fffffff);
+	ck_assert_str_eq(c.comm, "");
+}
+END_TEST
+
 /* Forks a child that reports its own view of itself, then waits. */
 static pid_t
 fork_child(const char *comm, int *release)
@@ -1800,6 +1831,7 @@ util_suite(void)
 
 	tc = util_tcase("procinfo", 30);
 	tcase_add_test(tc, test_procinfo_self);
+	tcase_add_test(tc, test_procinfo_caller);
 	tcase_add_test(tc, test_procinfo_child);
 	tcase_add_test(tc, test_procinfo_comm);
 	tcase_add_test(tc, test_procinfo_boot_id);

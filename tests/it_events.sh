@@ -21,6 +21,13 @@ SSH_ASKPASS=$WORK/askpass SSH_ASKPASS_REQUIRE=force ssh-add -x >/dev/null 2>&1 |
 SSH_ASKPASS=$WORK/askpass SSH_ASKPASS_REQUIRE=force ssh-add -X >/dev/null 2>&1 || fail "unlock"
 ssh-add -d "$WORK/k1.pub" 2>/dev/null || fail "ssh-add -d"
 "$AGENTD" shell -T -- sh -c 'echo hello' </dev/null >/dev/null || fail "agentd shell"
+# A held signature (confirm key): approval_requested/decided, key_used caller.
+"$AGENTD" add --confirm "$WORK/k2" >/dev/null 2>&1 || fail "agentd add --confirm"
+ssh-keygen -Y sign -f "$WORK/k2.pub" -n file "$WORK/msg" >/dev/null 2>&1 &
+signer=$!; EXTRA_PIDS="$EXTRA_PIDS $signer"
+id=$("$AGENTD" approvals --wait --json | jq -r '.[0].id')
+"$AGENTD" approve "$id" >/dev/null || fail "approve"
+wait "$signer" || fail "approved signature"
 "$AGENTD" shell -T -- sh -c 'kill -TERM $$' </dev/null >/dev/null 2>&1 || true
 
 # Rotate, then end sessions every way that can be provoked here.

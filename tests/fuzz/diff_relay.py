@@ -10,8 +10,9 @@ connection each, each followed by a REQUEST_IDENTITIES sentinel. For every
 frame, one of the two must hold:
 
   refused:   the relay answered FAILURE, the agent received nothing before the
-             sentinel, the log did not grow and the agent's identities did
-             not change;
+             sentinel, the log did not grow (except, for a signature of a
+             confirm key, by its approval events and a key_used refused:
+             denied) and the agent's identities did not change;
   forwarded: the agent received exactly that frame (or, for an add, the same
              frame with its lifetime capped to the session), and the log has
              the matching event (key_used for a signature, key_loaded /
@@ -247,6 +248,11 @@ class Run:
 
     # -- set-up ---------------------------------------------------------------
     def start(self):
+        # Signatures of a key added with confirm (the corpus has ssh-add -c)
+        # are held for approval (DESIGN §8): a command that always says no
+        # decides them at once.
+        subprocess.run([self.agentd, "serve", "--approval-command", "exit 1"],
+                       env=self.env, check=True)
         out = subprocess.run([self.agentd, "start", "--ttl", "10m", "--label", "diff", "--json"],
                              env=self.env, capture_output=True, text=True, check=True).stdout
         started = json.loads(out)
@@ -361,7 +367,7 @@ class Run:
             self.n["refused"] += 1
             if r1 != bytes([FAILURE]):
                 why = "the agent saw nothing, yet the reply was %r" % r1[:1]
-            elif evs:
+            elif evs and not self.held_and_denied(body, evs):
                 why = "refused, yet logged %s" % [e["event"] for e in evs]
             else:
                 why = self.idents_changed(before, self.idents())
@@ -376,6 +382,15 @@ class Run:
         if why is None and ref is True and len(seen) == 1:
             why = "refused a well-formed simple request"
         return why
+
+    def held_and_denied(self, body, evs):
+        """A signature held for approval and denied by the command: its
+        approval_requested, approval_decided denied, key_used refused."""
+        names = [e["event"] for e in evs]
+        return (body[0] == 13 and
+                names == ["approval_requested", "approval_decided", "key_used"] and
+                evs[1]["decision"] == "denied" and evs[1]["by"] == "command" and
+                evs[2]["ok"] is False and evs[2].get("refused") == "denied")
 
     def forwarded(self, body, got, reply, evs, before):
         t = body[0]

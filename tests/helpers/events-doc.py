@@ -5,7 +5,8 @@ Every event name agentd/*.c writes (the literal names in each
 auditlog_begin/auditlog_reopen call; a call whose name is a variable carries
 an "/* events: a b */" comment on the lines before it) has a "### `name`"
 section. With LOG files: every event in them has a section, and every field
-of each line (and of objects inside its arrays) is named in its event's
+of each line (and of objects inside its arrays, and of its objects as
+`obj.field`) is named in its event's
 section, or among the common fields. Prints what is missing; exit 1 then.
 """
 import glob, json, os, re, sys
@@ -58,6 +59,9 @@ for path in sys.argv[2:]:
         for k, v in ev.items():
             if not (named(sec, k) or named(common, k)):
                 bad.append(f"{e}: field {k} is not documented")
+            if isinstance(v, dict):
+                bad += [f"{e}: field {k}.{s} is not documented"
+                        for s in v if f"`{k}.{s}`" not in sec]
             if isinstance(v, list):
                 for o in v:
                     if isinstance(o, dict):
