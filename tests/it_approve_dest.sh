@@ -9,7 +9,7 @@
 . "$(dirname "$0")/lib.sh"
 . "$TESTS/sshd.sh"
 A=$S A_OPTS=$SSH_OPTS
-start_sshd other
+start_sshd other "AllowAgentForwarding yes" "LoginGraceTime 60"
 B=$S B_OPTS=$SSH_OPTS
 newkey user ed25519
 cp "$WORK/user.pub" "$A/authorized_keys"

@@ -7,7 +7,9 @@
 
 command -v git >/dev/null || { note "no git: skipped"; exit 0; }
 ssh-keygen -q -t ed25519 -N '' -f "$WORK/otherhost"
-start_sshd || { note "no sshd: skipped"; exit 0; }
+start_sshd sshd || { note "no sshd: skipped"; exit 0; }
+newkey user ed25519
+cp "$WORK/user.pub" "$S/authorized_keys"
 # A test HTTP server, reachable from the host, not from the gate's namespace.
 (cd "$WORK" && exec python3 -m http.server 0 --bind 127.0.0.1 >"$WORK/http.log" 2>&1) &
 http=$!

@@ -4,7 +4,9 @@
 # forwarded: true; the outer login's own signature has one hop, not forwarded.
 . "$(dirname "$0")/lib.sh"
 
-start_sshd "AllowAgentForwarding yes" || { note "no sshd: skipped"; exit 0; }
+start_sshd sshd "AllowAgentForwarding yes" || { note "no sshd: skipped"; exit 0; }
+newkey user ed25519
+cp "$WORK/user.pub" "$S/authorized_keys"
 
 eval "$("$AGENTD" start --ttl 5m)" >/dev/null
 ssh-add "$WORK/user" 2>/dev/null || fail "ssh-add"

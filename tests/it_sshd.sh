@@ -2,7 +2,9 @@
 # key_used names the destination: dest_hostkey is that sshd's host key.
 . "$(dirname "$0")/lib.sh"
 
-start_sshd || { note "no sshd: skipped"; exit 0; }
+start_sshd sshd || { note "no sshd: skipped"; exit 0; }
+newkey user ed25519
+cp "$WORK/user.pub" "$S/authorized_keys"
 
 eval "$("$AGENTD" start --ttl 5m)" >/dev/null
 ssh-add "$WORK/user" 2>/dev/null || fail "ssh-add"

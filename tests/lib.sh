@@ -125,19 +125,20 @@ for x in json.loads(d[4:]).get("spares", []): print(x["session"])
 PY
 }
 
-# Starts a real sshd on 127.0.0.1 for the tests that need one: its files in
-# S=$WORK/sshd (host key S/host), the key $WORK/user made here and authorized,
-# each argument one more sshd_config line. Sets S, port and sshd (its pid,
-# killed by cleanup). Returns 1 when no sshd is installed.
+# start_sshd NAME [LINE...]: a real sshd on 127.0.0.1 for the tests that log
+# in: its files in S=$WORK/NAME (host key S/host), an empty
+# S/authorized_keys for the test to fill, each LINE one more sshd_config
+# line. Sets S, port, sshd (its pid, killed by cleanup) and SSH_OPTS (what
+# ssh needs to reach it). Returns 1 when no sshd is installed.
 start_sshd() {
-	local line i
+	local name=$1 line i
+	shift
 	command -v /usr/sbin/sshd >/dev/null || return 1
 	mkdir -p /run/sshd 2>/dev/null || true
-	S=$WORK/sshd
+	S=$WORK/$name
 	mkdir -m 700 "$S"
 	ssh-keygen -q -t ed25519 -N '' -f "$S/host"
-	newkey user ed25519
-	cp "$WORK/user.pub" "$S/authorized_keys"
+	: >"$S/authorized_keys"
 	port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 	cat > "$S/config" <<CONF
 Port $port
@@ -156,6 +157,7 @@ CONF
 	/usr/sbin/sshd -D -e -f "$S/config" 2>"$S/log" &
 	sshd=$!
 	EXTRA_PIDS="$EXTRA_PIDS $sshd"
+	SSH_OPTS="-F /dev/null -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o BatchMode=yes -o IdentitiesOnly=no -p $port"
 	for i in $(seq 100); do
 		(exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && return 0
 		alive "$sshd" || fail "sshd did not start: $(cat "$S/log")"
