@@ -18,6 +18,7 @@
 #include <bsd/string.h>
 
 #include "agentd.h"
+#include "cause.h"
 #include "ctlmsg.h"
 #include "duration.h"
 #include "privdir.h"
@@ -34,23 +35,6 @@
 
 /* errno for a refusal of whom we would talk to: never "not running". */
 #define CLIENT_EUNTRUSTED	EPERM
-
-static int	client_fail(char **, int, const char *, ...)
-		    __attribute__((format(printf, 3, 4)));
-
-/* Sets *cause (malloc'ed) and errno; always returns -1. */
-static int
-client_fail(char **cause, int error, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	if (vasprintf(cause, fmt, ap) == -1)
-		*cause = NULL;
-	va_end(ap);
-	errno = error;
-	return -1;
-}
 
 int
 client_timeout_ms(void)
@@ -85,10 +69,10 @@ try_connect(const char *run, int dirfd, char **cause)
 	/* Through the fd: the checked directory is the one we connect in. */
 	if ((size_t)snprintf(sun.sun_path, sizeof(sun.sun_path),
 	    "/proc/self/fd/%d/control.sock", dirfd) >= sizeof(sun.sun_path))
-		return client_fail(cause, ENAMETOOLONG, "%s/control.sock: %s",
+		return cause_fail(cause, ENAMETOOLONG, "%s/control.sock: %s",
 		    run, strerror(ENAMETOOLONG));
 	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
-		return client_fail(cause, errno, "socket: %s", strerror(errno));
+		return cause_fail(cause, errno, "socket: %s", strerror(errno));
 	/* A full listen backlog blocks connect(2) for SO_SNDTIMEO at most. */
 	tv.tv_sec = ms / 1000;
 	tv.tv_usec = (ms % 1000) * 1000;
@@ -97,26 +81,26 @@ try_connect(const char *run, int dirfd, char **cause)
 		error = errno;
 		close(fd);
 		if (error == EAGAIN)
-			return client_fail(cause, EAGAIN, "%s/control.sock: the "
+			return cause_fail(cause, EAGAIN, "%s/control.sock: the "
 			    "daemon accepts no connection (waited %d s)", run,
 			    ms / 1000);
 		if (error == ENOENT || error == ECONNREFUSED)
-			return client_fail(cause, error, "no agentd is running "
+			return cause_fail(cause, error, "no agentd is running "
 			    "for %s (%s/control.sock: %s)", run, run,
 			    strerror(error));
-		return client_fail(cause, error, "%s/control.sock: connect: %s",
+		return cause_fail(cause, error, "%s/control.sock: connect: %s",
 		    run, strerror(error));
 	}
 	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == -1) {
 		error = errno;
 		close(fd);
-		return client_fail(cause, CLIENT_EUNTRUSTED, "%s/control.sock: "
+		return cause_fail(cause, CLIENT_EUNTRUSTED, "%s/control.sock: "
 		    "cannot check who listens (SO_PEERCRED: %s)", run,
 		    strerror(error));
 	}
 	if (cred.uid != geteuid() && cred.uid != 0) {
 		close(fd);
-		return client_fail(cause, CLIENT_EUNTRUSTED, "%s/control.sock: "
+		return cause_fail(cause, CLIENT_EUNTRUSTED, "%s/control.sock: "
 		    "the daemon runs as uid %lu, not %lu%s (refusing to talk to "
 		    "it)", run, (unsigned long)cred.uid,
 		    (unsigned long)geteuid(), geteuid() != 0 ? " or root" : "");
@@ -138,14 +122,14 @@ open_run(const char *run, int flags, char **cause)
 		return dirfd;
 	error = errno;
 	if (error == ENOENT && !(flags & PRIVDIR_CREATE))
-		client_fail(cause, ENOENT, "no agentd is running for %s (%s)",
+		cause_fail(cause, ENOENT, "no agentd is running for %s (%s)",
 		    run, why ? why : strerror(ENOENT));
 	else if (error == ELOOP || error == ENOTDIR || error == EPERM ||
 	    error == EINVAL)
-		client_fail(cause, CLIENT_EUNTRUSTED, "untrusted runtime "
+		cause_fail(cause, CLIENT_EUNTRUSTED, "untrusted runtime "
 		    "directory: %s", why ? why : strerror(error));
 	else
-		client_fail(cause, error, "%s", why ? why : strerror(error));
+		cause_fail(cause, error, "%s", why ? why : strerror(error));
 	free(why);
 	return -1;
 }
@@ -210,7 +194,7 @@ spawn_server(char **cause)
 	argv[argc++] = aserve;
 	argv[argc] = NULL;
 	if (pipe2(pfd, O_CLOEXEC) == -1 || (pid = fork()) == -1)
-		return client_fail(cause, errno, "cannot start the daemon: %s",
+		return cause_fail(cause, errno, "cannot start the daemon: %s",
 		    strerror(errno));
 	if (pid == 0) {
 		int null = open("/dev/null", O_RDWR | O_CLOEXEC);
@@ -241,14 +225,14 @@ spawn_server(char **cause)
 		}
 	}
 	if (timedout)
-		return client_fail(cause, ETIMEDOUT, "the daemon did not start "
+		return cause_fail(cause, ETIMEDOUT, "the daemon did not start "
 		    "within %d s", secs);
 	if (status == -1 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
 		p = msg;
 		if (strncmp(p, "agentd serve: ", 14) == 0)
 			p += 14;
 		p[strcspn(p, "\n")] = '\0';
-		return client_fail(cause, EIO, "%s", *p ? p :
+		return cause_fail(cause, EIO, "%s", *p ? p :
 		    "could not start the agentd daemon");
 	}
 	return 0;
@@ -293,7 +277,7 @@ client_connect(const struct roots *r, int flags, char **cause)
 		if (lockfd != -1)
 			close(lockfd);
 		close(dirfd);
-		return client_fail(cause, error, "%s/start.lock: %s", r->run,
+		return cause_fail(cause, error, "%s/start.lock: %s", r->run,
 		    strerror(error));
 	}
 	fd = try_connect(r->run, dirfd, cause);
@@ -304,7 +288,7 @@ client_connect(const struct roots *r, int flags, char **cause)
 		    (fd = try_connect(r->run, dirfd, cause)) == -1 &&
 		    (errno == ENOENT || errno == ECONNREFUSED)) {
 			free(*cause);
-			client_fail(cause, EIO, "agentd started but %s/control.sock "
+			cause_fail(cause, EIO, "agentd started but %s/control.sock "
 			    "does not answer", r->run);
 		}
 	}
@@ -351,22 +335,22 @@ client_call(const struct roots *r, cJSON *req, int flags, char **cause)
 		fprintf(stderr, "%s\n", client_wait_note);
 	if (rc == -1 || ctlmsg_recv(fd, &body, &bodylen, ms) == -1) {
 		if (errno == ETIMEDOUT)
-			client_fail(cause, EPROTO, "%s/control.sock: no answer "
+			cause_fail(cause, EPROTO, "%s/control.sock: no answer "
 			    "from the daemon within %d s", r->run, ms / 1000);
 		else if (errno == ECONNRESET || errno == EPIPE)
-			client_fail(cause, EPROTO, "%s/control.sock: the daemon "
+			cause_fail(cause, EPROTO, "%s/control.sock: the daemon "
 			    "closed the connection", r->run);
 		else if (errno == EMSGSIZE)
-			client_fail(cause, EPROTO, "%s/control.sock: malformed "
+			cause_fail(cause, EPROTO, "%s/control.sock: malformed "
 			    "reply from the daemon (bad length)", r->run);
 		else
-			client_fail(cause, EPROTO, "%s/control.sock: %s", r->run,
+			cause_fail(cause, EPROTO, "%s/control.sock: %s", r->run,
 			    strerror(errno));
 		goto out;
 	}
 	reply = cJSON_ParseWithLength(body, bodylen);
 	if (reply == NULL || !cJSON_IsObject(reply)) {
-		client_fail(cause, EPROTO, "%s/control.sock: malformed reply "
+		cause_fail(cause, EPROTO, "%s/control.sock: malformed reply "
 		    "from the daemon", r->run);
 		cJSON_Delete(reply);
 		reply = NULL;

@@ -15,6 +15,7 @@
 #include <cJSON.h>
 #include <sodium.h>
 
+#include "cause.h"
 #include "auditlog.h"
 #include "auditread.h"
 #include "jsonw.h"
@@ -45,25 +46,6 @@ struct auditlog {
 	void		*hook_arg;
 	int		 inhook;
 };
-
-static void auditlog_cause(char **, const char *, ...)
-    __attribute__((format(printf, 2, 3)));
-
-/* Sets *cause to a one-line message, keeping errno for the caller. */
-static void
-auditlog_cause(char **cause, const char *fmt, ...)
-{
-	va_list	 ap;
-	int	 saved = errno;
-
-	if (cause != NULL) {
-		va_start(ap, fmt);
-		if (vasprintf(cause, fmt, ap) == -1)
-			*cause = NULL;
-		va_end(ap);
-	}
-	errno = saved;
-}
 
 void
 auditlog_hash_line(const char *line, size_t len,
@@ -164,7 +146,7 @@ auditlog_torn_create(int dirfd, const char *name, char **torn, char **cause)
 		if (fd != -1)
 			return fd;
 		if (errno != EEXIST) {
-			auditlog_cause(cause, "%s: %s", *torn, strerror(errno));
+			cause_set(cause, "%s: %s", *torn, strerror(errno));
 			free(*torn);
 			*torn = NULL;
 			return -1;
@@ -173,13 +155,13 @@ auditlog_torn_create(int dirfd, const char *name, char **torn, char **cause)
 		*torn = NULL;
 	}
 	errno = EEXIST;
-	auditlog_cause(cause, "%s.torn-%s: no free name for the torn tail",
+	cause_set(cause, "%s.torn-%s: no free name for the torn tail",
 	    name, ts);
 	return -1;
 nomem:
 	*torn = NULL;
 	errno = ENOMEM;
-	auditlog_cause(cause, "%s: out of memory", name);
+	cause_set(cause, "%s: out of memory", name);
 	return -1;
 }
 
@@ -204,25 +186,25 @@ auditlog_torn_repair(struct auditlog *log, int dirfd, off_t from, off_t size,
 		n = size - off > AUDITLOG_CHUNK ? AUDITLOG_CHUNK :
 		    (size_t)(size - off);
 		if (auditlog_pread(log->fd, buf, n, off) == -1) {
-			auditlog_cause(cause, "%s: read failed: %s", log->name,
+			cause_set(cause, "%s: read failed: %s", log->name,
 			    strerror(errno));
 			goto fail;
 		}
 		if (auditlog_writeall(tfd, buf, n) == -1) {
-			auditlog_cause(cause, "%s: write failed: %s", torn,
+			cause_set(cause, "%s: write failed: %s", torn,
 			    strerror(errno));
 			goto fail;
 		}
 	}
 	if (fsync(tfd) == -1 || fsync(dirfd) == -1) {
-		auditlog_cause(cause, "%s: fsync failed: %s", torn,
+		cause_set(cause, "%s: fsync failed: %s", torn,
 		    strerror(errno));
 		goto fail;
 	}
 	close(tfd);
 	tfd = -1;
 	if (ftruncate(log->fd, from) == -1 || fsync(log->fd) == -1) {
-		auditlog_cause(cause, "%s: cutting the torn tail failed: %s",
+		cause_set(cause, "%s: cutting the torn tail failed: %s",
 		    log->name, strerror(errno));
 		goto fail;
 	}
@@ -257,11 +239,11 @@ auditlog_resume(struct auditlog *log, off_t start, off_t nl,
 	int		 ok;
 
 	if ((line = malloc(len + 1)) == NULL) {
-		auditlog_cause(cause, "%s: out of memory", log->name);
+		cause_set(cause, "%s: out of memory", log->name);
 		return -1;
 	}
 	if (auditlog_pread(log->fd, line, len, start) == -1) {
-		auditlog_cause(cause, "%s: read failed: %s", log->name,
+		cause_set(cause, "%s: read failed: %s", log->name,
 		    strerror(errno));
 		free(line);
 		return -1;
@@ -291,7 +273,7 @@ auditlog_resume(struct auditlog *log, off_t start, off_t nl,
 	free(line);
 	if (!ok) {
 		errno = EINVAL;
-		auditlog_cause(cause, "%s: last line is not an agentd audit "
+		cause_set(cause, "%s: last line is not an agentd audit "
 		    "event; refusing to append", log->name);
 		return -1;
 	}
@@ -361,7 +343,7 @@ auditlog_open(int dirfd, const char *name, struct auditlog_openinfo *info,
 		memset(info, 0, sizeof(*info));
 	if (sodium_init() < 0) {
 		errno = EINVAL;
-		auditlog_cause(cause, "%s: libsodium failed to initialise",
+		cause_set(cause, "%s: libsodium failed to initialise",
 		    name);
 		return NULL;
 	}
@@ -369,7 +351,7 @@ auditlog_open(int dirfd, const char *name, struct auditlog_openinfo *info,
 	    (log->name = strdup(name)) == NULL) {
 		free(log);
 		errno = ENOMEM;
-		auditlog_cause(cause, "%s: out of memory", name);
+		cause_set(cause, "%s: out of memory", name);
 		return NULL;
 	}
 	log->fd = -1;
@@ -377,54 +359,54 @@ auditlog_open(int dirfd, const char *name, struct auditlog_openinfo *info,
 
 	if ((log->fd = auditlog_openfile(dirfd, name, &created)) == -1) {
 		if (errno == ELOOP)
-			auditlog_cause(cause, "%s: is a symbolic link", name);
+			cause_set(cause, "%s: is a symbolic link", name);
 		else
-			auditlog_cause(cause, "%s: %s", name, strerror(errno));
+			cause_set(cause, "%s: %s", name, strerror(errno));
 		goto fail;
 	}
 	if (fstat(log->fd, &st) == -1) {
-		auditlog_cause(cause, "%s: fstat: %s", name, strerror(errno));
+		cause_set(cause, "%s: fstat: %s", name, strerror(errno));
 		goto fail;
 	}
 	if (!S_ISREG(st.st_mode)) {
 		errno = EINVAL;
-		auditlog_cause(cause, "%s: not a regular file", name);
+		cause_set(cause, "%s: not a regular file", name);
 		goto fail;
 	}
 	if (st.st_uid != geteuid()) {
 		errno = EPERM;
-		auditlog_cause(cause, "%s: owned by uid %lu, not %lu", name,
+		cause_set(cause, "%s: owned by uid %lu, not %lu", name,
 		    (unsigned long)st.st_uid, (unsigned long)geteuid());
 		goto fail;
 	}
 	if ((st.st_mode & (S_IRWXG|S_IRWXO)) != 0) {
 		errno = EPERM;
-		auditlog_cause(cause, "%s: mode %04o is accessible by group or "
+		cause_set(cause, "%s: mode %04o is accessible by group or "
 		    "others (want 0600)", name, (unsigned)(st.st_mode & 07777));
 		goto fail;
 	}
 	if (auditlog_lock(log->fd) == -1) {
 		if (errno == EWOULDBLOCK)
-			auditlog_cause(cause, "%s: locked by another agentd",
+			cause_set(cause, "%s: locked by another agentd",
 			    name);
 		else
-			auditlog_cause(cause, "%s: flock: %s", name,
+			cause_set(cause, "%s: flock: %s", name,
 			    strerror(errno));
 		goto fail;
 	}
 	if (created && fsync(dirfd) == -1) {
-		auditlog_cause(cause, "%s: fsync of its directory failed: %s",
+		cause_set(cause, "%s: fsync of its directory failed: %s",
 		    name, strerror(errno));
 		goto fail;
 	}
 
 	/* Size again: another writer may have appended before we locked. */
 	if (fstat(log->fd, &st) == -1) {
-		auditlog_cause(cause, "%s: fstat: %s", name, strerror(errno));
+		cause_set(cause, "%s: fstat: %s", name, strerror(errno));
 		goto fail;
 	}
 	if (auditlog_lastnl(log->fd, 0, st.st_size, &nl) == -1) {
-		auditlog_cause(cause, "%s: read failed: %s", name,
+		cause_set(cause, "%s: read failed: %s", name,
 		    strerror(errno));
 		goto fail;
 	}
@@ -442,13 +424,13 @@ auditlog_open(int dirfd, const char *name, struct auditlog_openinfo *info,
 		/* One byte more than the longest line, to see its '\n'. */
 		lo = nl > AUDITLOG_MAX_LINE + 1 ? nl - AUDITLOG_MAX_LINE - 1 : 0;
 		if (auditlog_lastnl(log->fd, lo, nl, &prevnl) == -1) {
-			auditlog_cause(cause, "%s: read failed: %s", name,
+			cause_set(cause, "%s: read failed: %s", name,
 			    strerror(errno));
 			goto fail;
 		}
 		if (nl - prevnl - 1 > AUDITLOG_MAX_LINE) {
 			errno = EFBIG;
-			auditlog_cause(cause, "%s: last line is longer than %d "
+			cause_set(cause, "%s: last line is longer than %d "
 			    "bytes; refusing to append", name,
 			    AUDITLOG_MAX_LINE);
 			goto fail;
@@ -538,7 +520,7 @@ auditlog_commit(struct auditlog *log, char **cause)
 		*cause = NULL;
 	if (!log->inevent) {
 		errno = EINVAL;
-		auditlog_cause(cause, "%s: commit without an event", log->name);
+		cause_set(cause, "%s: commit without an event", log->name);
 		return -1;
 	}
 	log->inevent = 0;
@@ -547,13 +529,13 @@ auditlog_commit(struct auditlog *log, char **cause)
 	jsonw_end(w);
 	if (!jsonw_ok(w)) {
 		errno = ENOMEM;
-		auditlog_cause(cause, "%s: out of memory", log->name);
+		cause_set(cause, "%s: out of memory", log->name);
 		return -1;
 	}
 	len = w->len;
 	if (len > AUDITLOG_MAX_LINE) {
 		errno = EMSGSIZE;
-		auditlog_cause(cause, "%s: event of %zu bytes is longer than "
+		cause_set(cause, "%s: event of %zu bytes is longer than "
 		    "%d bytes", log->name, len, AUDITLOG_MAX_LINE);
 		return -1;
 	}
@@ -561,13 +543,13 @@ auditlog_commit(struct auditlog *log, char **cause)
 	jsonw_raw(w, "\n", 1);
 	if (!jsonw_ok(w)) {
 		errno = ENOMEM;
-		auditlog_cause(cause, "%s: out of memory", log->name);
+		cause_set(cause, "%s: out of memory", log->name);
 		return -1;
 	}
 
 	if (log->dirty) {
 		if (ftruncate(log->fd, log->good) == -1) {
-			auditlog_cause(cause, "%s: cutting a failed line "
+			cause_set(cause, "%s: cutting a failed line "
 			    "failed: %s", log->name, strerror(errno));
 			return -1;
 		}
@@ -575,7 +557,7 @@ auditlog_commit(struct auditlog *log, char **cause)
 	}
 	/* What is there now is what we cut back to if this line fails. */
 	if (fstat(log->fd, &st) == -1) {
-		auditlog_cause(cause, "%s: fstat: %s", log->name,
+		cause_set(cause, "%s: fstat: %s", log->name,
 		    strerror(errno));
 		return -1;
 	}
@@ -589,7 +571,7 @@ auditlog_commit(struct auditlog *log, char **cause)
 	} while (n == -1 && errno == EINTR);
 	if (n == -1) {
 		auditlog_cutback(log);
-		auditlog_cause(cause, "%s: write failed: %s", log->name,
+		cause_set(cause, "%s: write failed: %s", log->name,
 		    strerror(errno));
 		return -1;
 	}
@@ -597,13 +579,13 @@ auditlog_commit(struct auditlog *log, char **cause)
 		auditlog_cutback(log);
 		/* Linux stops short only when out of space or over a limit. */
 		errno = ENOSPC;
-		auditlog_cause(cause, "%s: write failed: %s (%zd of %zu bytes "
+		cause_set(cause, "%s: write failed: %s (%zd of %zu bytes "
 		    "written)", log->name, strerror(errno), n, w->len);
 		return -1;
 	}
 	if (fsync(log->fd) == -1) {
 		auditlog_cutback(log);
-		auditlog_cause(cause, "%s: fsync failed: %s", log->name,
+		cause_set(cause, "%s: fsync failed: %s", log->name,
 		    strerror(errno));
 		return -1;
 	}
@@ -638,7 +620,7 @@ auditlog_reopen(struct auditlog *log, int dirfd, const char *event,
 	if (cause != NULL)
 		*cause = NULL;
 	if (fstat(log->fd, &cur) == -1) {
-		auditlog_cause(cause, "%s: fstat: %s", log->name,
+		cause_set(cause, "%s: fstat: %s", log->name,
 		    strerror(errno));
 		return -1;
 	}
@@ -646,7 +628,7 @@ auditlog_reopen(struct auditlog *log, int dirfd, const char *event,
 	    st.st_dev == cur.st_dev && st.st_ino == cur.st_ino)
 		return 0;	/* not moved: nothing to rotate */
 	if ((fd = auditlog_openfile(dirfd, log->name, &created)) == -1) {
-		auditlog_cause(cause, "%s: %s", log->name, errno == ELOOP ?
+		cause_set(cause, "%s: %s", log->name, errno == ELOOP ?
 		    "is a symbolic link" : strerror(errno));
 		return -1;
 	}
@@ -655,20 +637,20 @@ auditlog_reopen(struct auditlog *log, int dirfd, const char *event,
 	    st.st_size != 0) {
 		close(fd);
 		errno = EINVAL;
-		auditlog_cause(cause, "%s: the new file in its place is not an "
+		cause_set(cause, "%s: the new file in its place is not an "
 		    "empty regular file of ours with mode 0600; still writing "
 		    "to the moved file", log->name);
 		return -1;
 	}
 	if (auditlog_lock(fd) == -1) {
-		auditlog_cause(cause, "%s: flock: %s", log->name,
+		cause_set(cause, "%s: flock: %s", log->name,
 		    errno == EWOULDBLOCK ? "locked by another agentd" :
 		    strerror(errno));
 		close(fd);
 		return -1;
 	}
 	if (created && fsync(dirfd) == -1) {
-		auditlog_cause(cause, "%s: fsync of its directory failed: %s",
+		cause_set(cause, "%s: fsync of its directory failed: %s",
 		    log->name, strerror(errno));
 		goto undo;
 	}

@@ -12,6 +12,7 @@
 #include <cJSON.h>
 #include <sodium.h>
 
+#include "cause.h"
 #include "checkpoint.h"
 
 #define CONTEXT_LEN	(sizeof(CHECKPOINT_CONTEXT) - 1)
@@ -25,25 +26,6 @@ struct checkpoint_key {
 	unsigned char	 sk[crypto_sign_SECRETKEYBYTES];
 	struct checkpoint_pub pub;
 };
-
-static void checkpoint_cause(char **, const char *, ...)
-    __attribute__((format(printf, 2, 3)));
-
-/* Sets *cause to a one-line message, keeping errno for the caller. */
-static void
-checkpoint_cause(char **cause, const char *fmt, ...)
-{
-	va_list	 ap;
-	int	 saved = errno;
-
-	if (cause != NULL) {
-		va_start(ap, fmt);
-		if (vasprintf(cause, fmt, ap) == -1)
-			*cause = NULL;
-		va_end(ap);
-	}
-	errno = saved;
-}
 
 void
 checkpoint_key_id(const unsigned char pk[32],
@@ -127,7 +109,7 @@ checkpoint_key_make(int dirfd, const char *name, const char *shown,
 		if ((size_t)snprintf(tmp, sizeof(tmp), ".%s.new-%08x", name,
 		    randombytes_random()) >= sizeof(tmp)) {
 			errno = ENAMETOOLONG;
-			checkpoint_cause(cause, "%s: name too long", shown);
+			cause_set(cause, "%s: name too long", shown);
 			return -1;
 		}
 		fd = openat(dirfd, tmp, O_WRONLY|O_CREAT|O_EXCL|O_NOFOLLOW|
@@ -136,7 +118,7 @@ checkpoint_key_make(int dirfd, const char *name, const char *shown,
 			break;
 	}
 	if (fd == -1) {
-		checkpoint_cause(cause, "%s: cannot create a new key: %s",
+		cause_set(cause, "%s: cannot create a new key: %s",
 		    shown, strerror(errno));
 		return -1;
 	}
@@ -154,14 +136,14 @@ checkpoint_key_make(int dirfd, const char *name, const char *shown,
 	if (n != (ssize_t)SECRET_LINE || fsync(fd) == -1) {
 		if (n >= 0 && n != (ssize_t)SECRET_LINE)
 			errno = ENOSPC;
-		checkpoint_cause(cause, "%s: writing a new key failed: %s",
+		cause_set(cause, "%s: writing a new key failed: %s",
 		    shown, strerror(errno));
 		goto out;
 	}
 	/* link(2) never replaces: a key another process made stays. */
 	linked = linkat(dirfd, tmp, dirfd, name, 0);
 	if (linked == -1 && errno != EEXIST) {
-		checkpoint_cause(cause, "%s: %s", shown, strerror(errno));
+		cause_set(cause, "%s: %s", shown, strerror(errno));
 		goto out;
 	}
 	r = 0;
@@ -172,7 +154,7 @@ out:
 
 		(void)unlinkat(dirfd, tmp, 0);
 		if (r == 0 && fsync(dirfd) == -1) {
-			checkpoint_cause(cause, "%s: fsync of its directory "
+			cause_set(cause, "%s: fsync of its directory "
 			    "failed: %s", shown, strerror(errno));
 			r = -1;
 		} else
@@ -198,7 +180,7 @@ checkpoint_key_load(int dirfd, const char *name, const char *shown, int create,
 		*created = 0;
 	if (sodium_init() < 0) {
 		errno = EINVAL;
-		checkpoint_cause(cause, "%s: libsodium failed to initialise",
+		cause_set(cause, "%s: libsodium failed to initialise",
 		    shown);
 		return NULL;
 	}
@@ -213,28 +195,28 @@ checkpoint_key_load(int dirfd, const char *name, const char *shown, int create,
 			*created = 1;
 	}
 	if (fd == -1) {
-		checkpoint_cause(cause, "%s: %s", shown, errno == ELOOP ?
+		cause_set(cause, "%s: %s", shown, errno == ELOOP ?
 		    "is a symbolic link" : strerror(errno));
 		return NULL;
 	}
 	if (fstat(fd, &st) == -1) {
-		checkpoint_cause(cause, "%s: fstat: %s", shown, strerror(errno));
+		cause_set(cause, "%s: fstat: %s", shown, strerror(errno));
 		goto fail;
 	}
 	if (!S_ISREG(st.st_mode)) {
 		errno = EINVAL;
-		checkpoint_cause(cause, "%s: not a regular file", shown);
+		cause_set(cause, "%s: not a regular file", shown);
 		goto fail;
 	}
 	if (st.st_uid != geteuid()) {
 		errno = EPERM;
-		checkpoint_cause(cause, "%s: owned by uid %lu, not %lu", shown,
+		cause_set(cause, "%s: owned by uid %lu, not %lu", shown,
 		    (unsigned long)st.st_uid, (unsigned long)geteuid());
 		goto fail;
 	}
 	if ((st.st_mode & (S_IRWXG|S_IRWXO)) != 0) {
 		errno = EPERM;
-		checkpoint_cause(cause, "%s: mode %04o is accessible by group or "
+		cause_set(cause, "%s: mode %04o is accessible by group or "
 		    "others (want 0600)", shown, (unsigned)(st.st_mode & 07777));
 		goto fail;
 	}
@@ -243,7 +225,7 @@ checkpoint_key_load(int dirfd, const char *name, const char *shown, int create,
 		if (n == -1 && errno == EINTR)
 			continue;
 		if (n == -1) {
-			checkpoint_cause(cause, "%s: read: %s", shown,
+			cause_set(cause, "%s: read: %s", shown,
 			    strerror(errno));
 			goto fail;
 		}
@@ -256,14 +238,14 @@ checkpoint_key_load(int dirfd, const char *name, const char *shown, int create,
 	if ((key = sodium_malloc(sizeof(*key))) == NULL) {
 		sodium_memzero(buf, sizeof(buf));
 		errno = ENOMEM;
-		checkpoint_cause(cause, "%s: out of memory", shown);
+		cause_set(cause, "%s: out of memory", shown);
 		return NULL;
 	}
 	if (checkpoint_key_parse(buf, have, key) == -1) {
 		sodium_memzero(buf, sizeof(buf));
 		sodium_free(key);
 		errno = EINVAL;
-		checkpoint_cause(cause, "%s: not an agentd signing key (one "
+		cause_set(cause, "%s: not an agentd signing key (one "
 		    "line \"%s <base64 seed>\")", shown, CHECKPOINT_SECRET_TYPE);
 		return NULL;
 	}

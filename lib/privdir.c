@@ -14,31 +14,13 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cause.h"
 #include "privdir.h"
 
 #define PRIVDIR_OPEN	(O_RDONLY|O_DIRECTORY|O_NOFOLLOW|O_CLOEXEC)
 #define PRIVDIR_BACKLOG	128
 /* Session directories hold two levels; anything deeper is not ours. */
 #define PRIVDIR_REMOVE_DEPTH 4
-
-static int	privdir_fail(char **, int, const char *, ...)
-		    __attribute__((format(printf, 3, 4)));
-
-/* Sets errno and, when wanted, *cause; always returns -1. */
-static int
-privdir_fail(char **cause, int error, const char *fmt, ...)
-{
-	va_list	ap;
-
-	if (cause != NULL) {
-		va_start(ap, fmt);
-		if (vasprintf(cause, fmt, ap) == -1)
-			*cause = NULL;
-		va_end(ap);
-	}
-	errno = error;
-	return -1;
-}
 
 /* Closes fd without letting close() clobber the errno being reported. */
 static void
@@ -85,16 +67,16 @@ static int
 privdir_check_private(const struct stat *st, const char *shown, char **cause)
 {
 	if (S_ISLNK(st->st_mode))
-		return privdir_fail(cause, ELOOP,
+		return cause_fail(cause, ELOOP,
 		    "%s: is a symbolic link (refusing to follow it)", shown);
 	if (!S_ISDIR(st->st_mode))
-		return privdir_fail(cause, ENOTDIR, "%s: is a %s, not a directory",
+		return cause_fail(cause, ENOTDIR, "%s: is a %s, not a directory",
 		    shown, privdir_type(st->st_mode));
 	if (st->st_uid != geteuid())
-		return privdir_fail(cause, EPERM, "%s: owned by uid %lu, not %lu",
+		return cause_fail(cause, EPERM, "%s: owned by uid %lu, not %lu",
 		    shown, (unsigned long)st->st_uid, (unsigned long)geteuid());
 	if ((st->st_mode & 07777) != 0700)
-		return privdir_fail(cause, EPERM, "%s: mode %04o, expected exactly "
+		return cause_fail(cause, EPERM, "%s: mode %04o, expected exactly "
 		    "0700 (refusing to use it; fix or remove it yourself)", shown,
 		    (unsigned)(st->st_mode & 07777));
 	return 0;
@@ -109,18 +91,18 @@ static int
 privdir_check_ancestor(const struct stat *st, const char *shown, char **cause)
 {
 	if (S_ISLNK(st->st_mode))
-		return privdir_fail(cause, ELOOP, "%s: is a symbolic link "
+		return cause_fail(cause, ELOOP, "%s: is a symbolic link "
 		    "(symlinked ancestors are refused)", shown);
 	if (!S_ISDIR(st->st_mode))
-		return privdir_fail(cause, ENOTDIR, "%s: is a %s, not a directory",
+		return cause_fail(cause, ENOTDIR, "%s: is a %s, not a directory",
 		    shown, privdir_type(st->st_mode));
 	if (st->st_uid != 0 && st->st_uid != geteuid())
-		return privdir_fail(cause, EPERM,
+		return cause_fail(cause, EPERM,
 		    "%s: owned by uid %lu, expected root or uid %lu", shown,
 		    (unsigned long)st->st_uid, (unsigned long)geteuid());
 	if ((st->st_mode & (S_IWGRP|S_IWOTH)) != 0 &&
 	    (st->st_mode & S_ISVTX) == 0)
-		return privdir_fail(cause, EPERM, "%s: mode %04o, writable by "
+		return cause_fail(cause, EPERM, "%s: mode %04o, writable by "
 		    "group or others and not sticky", shown,
 		    (unsigned)(st->st_mode & 07777));
 	return 0;
@@ -139,7 +121,7 @@ privdir_open_error(int dirfd, const char *name, const char *shown, int error,
 	int		r;
 
 	if (error == ENOENT)
-		return privdir_fail(cause, ENOENT, "%s: does not exist", shown);
+		return cause_fail(cause, ENOENT, "%s: does not exist", shown);
 	if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0) {
 		if (ancestor)
 			r = privdir_check_ancestor(&st, shown, cause);
@@ -148,7 +130,7 @@ privdir_open_error(int dirfd, const char *name, const char *shown, int error,
 		if (r == -1)
 			return -1;
 	}
-	return privdir_fail(cause, error, "%s: %s", shown, strerror(error));
+	return cause_fail(cause, error, "%s: %s", shown, strerror(error));
 }
 
 /* umask is process-wide; agentd sets it only from its single thread. */
@@ -174,7 +156,7 @@ privdir_verify(int fd, const char *shown, int ancestor, char **cause)
 	int		r;
 
 	if (fstat(fd, &st) == -1)
-		r = privdir_fail(cause, errno, "%s: fstat: %s", shown,
+		r = cause_fail(cause, errno, "%s: fstat: %s", shown,
 		    strerror(errno));
 	else if (ancestor)
 		r = privdir_check_ancestor(&st, shown, cause);
@@ -194,7 +176,7 @@ privdir_at(int dirfd, const char *name, const char *shown, int flags,
 	int	fd, error;
 
 	if (!privdir_name_ok(name))
-		return privdir_fail(cause, EINVAL,
+		return cause_fail(cause, EINVAL,
 		    "%s: not a single path component", shown);
 
 	if (flags & PRIVDIR_EXCL) {
@@ -203,9 +185,9 @@ privdir_at(int dirfd, const char *name, const char *shown, int flags,
 		if (privdir_mkdir(dirfd, name) == -1) {
 			error = errno;
 			if (error == EEXIST)
-				return privdir_fail(cause, EEXIST,
+				return cause_fail(cause, EEXIST,
 				    "%s: already exists", shown);
-			return privdir_fail(cause, error, "%s: mkdir: %s", shown,
+			return cause_fail(cause, error, "%s: mkdir: %s", shown,
 			    strerror(error));
 		}
 		fd = openat(dirfd, name, PRIVDIR_OPEN);
@@ -216,7 +198,7 @@ privdir_at(int dirfd, const char *name, const char *shown, int flags,
 			 * fstat below decides whether it is acceptable. */
 			if (privdir_mkdir(dirfd, name) == -1 && errno != EEXIST) {
 				error = errno;
-				return privdir_fail(cause, error,
+				return cause_fail(cause, error,
 				    "%s: mkdir: %s", shown, strerror(error));
 			}
 			fd = openat(dirfd, name, PRIVDIR_OPEN);
@@ -243,7 +225,7 @@ privdir_ancestor(int dirfd, const char *name, const char *shown, int create,
 			created = 1;
 		else if (errno != EEXIST) {
 			error = errno;
-			return privdir_fail(cause, error, "%s: mkdir: %s", shown,
+			return cause_fail(cause, error, "%s: mkdir: %s", shown,
 			    strerror(error));
 		}
 		fd = openat(dirfd, name, PRIVDIR_OPEN);
@@ -262,10 +244,10 @@ privdir_path_check(const char *path, char **cause)
 	size_t		 n, count = 0;
 
 	if (path[0] != '/')
-		return privdir_fail(cause, EINVAL, "%s: not an absolute path",
+		return cause_fail(cause, EINVAL, "%s: not an absolute path",
 		    path);
 	if (strlen(path) >= PATH_MAX)
-		return privdir_fail(cause, ENAMETOOLONG, "%.64s...: path too long",
+		return cause_fail(cause, ENAMETOOLONG, "%.64s...: path too long",
 		    path);
 	for (p = path; *p != '\0'; p += n) {
 		p += strspn(p, "/");
@@ -274,15 +256,15 @@ privdir_path_check(const char *path, char **cause)
 			break;
 		if ((n == 1 && p[0] == '.') ||
 		    (n == 2 && p[0] == '.' && p[1] == '.'))
-			return privdir_fail(cause, EINVAL,
+			return cause_fail(cause, EINVAL,
 			    "%s: \".\" and \"..\" are not allowed", path);
 		if (n > NAME_MAX)
-			return privdir_fail(cause, ENAMETOOLONG,
+			return cause_fail(cause, ENAMETOOLONG,
 			    "%s: component too long", path);
 		count++;
 	}
 	if (count == 0)
-		return privdir_fail(cause, EINVAL, "%s: no directory name", path);
+		return cause_fail(cause, EINVAL, "%s: no directory name", path);
 	return 0;
 }
 
@@ -304,7 +286,7 @@ privdir_path(const char *path, int flags, char **cause)
 
 	fd = open("/", O_RDONLY|O_DIRECTORY|O_CLOEXEC);
 	if (fd == -1)
-		return privdir_fail(cause, errno, "/: %s", strerror(errno));
+		return cause_fail(cause, errno, "/: %s", strerror(errno));
 	if (privdir_verify(fd, "/", 1, cause) == -1)
 		return -1;
 
@@ -344,7 +326,7 @@ privdir_listen(int dirfd, const char *name, const char *shown, int replace,
 	int			fd, n, r, error;
 
 	if (!privdir_name_ok(name))
-		return privdir_fail(cause, EINVAL,
+		return cause_fail(cause, EINVAL,
 		    "%s: not a single path component", shown);
 
 	/* Binding through the directory fd means no path prefix is resolved
@@ -354,25 +336,25 @@ privdir_listen(int dirfd, const char *name, const char *shown, int replace,
 	n = snprintf(addr.sun_path, sizeof(addr.sun_path), "/proc/self/fd/%d/%s",
 	    dirfd, name);
 	if (n < 0 || (size_t)n >= sizeof(addr.sun_path))
-		return privdir_fail(cause, ENAMETOOLONG, "%s: socket name too "
+		return cause_fail(cause, ENAMETOOLONG, "%s: socket name too "
 		    "long (at most %zu bytes with /proc/self/fd/%d/)", shown,
 		    sizeof(addr.sun_path) - 1, dirfd);
 
 	if (replace) {
 		if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0) {
 			if (!S_ISSOCK(st.st_mode))
-				return privdir_fail(cause, EEXIST, "%s: is a %s, "
+				return cause_fail(cause, EEXIST, "%s: is a %s, "
 				    "not a socket (refusing to replace it)",
 				    shown, privdir_type(st.st_mode));
 			/* The caller's lock proves nobody serves it. */
 			if (unlinkat(dirfd, name, 0) == -1 && errno != ENOENT) {
 				error = errno;
-				return privdir_fail(cause, error,
+				return cause_fail(cause, error,
 				    "%s: unlink: %s", shown, strerror(error));
 			}
 		} else if (errno != ENOENT) {
 			error = errno;
-			return privdir_fail(cause, error, "%s: %s", shown,
+			return cause_fail(cause, error, "%s: %s", shown,
 			    strerror(error));
 		}
 	}
@@ -380,7 +362,7 @@ privdir_listen(int dirfd, const char *name, const char *shown, int replace,
 	fd = socket(AF_UNIX, SOCK_STREAM|SOCK_NONBLOCK|SOCK_CLOEXEC, 0);
 	if (fd == -1) {
 		error = errno;
-		return privdir_fail(cause, error, "%s: socket: %s", shown,
+		return cause_fail(cause, error, "%s: socket: %s", shown,
 		    strerror(error));
 	}
 
@@ -392,15 +374,15 @@ privdir_listen(int dirfd, const char *name, const char *shown, int replace,
 	if (r == -1) {
 		close(fd);
 		if (error == EADDRINUSE)
-			return privdir_fail(cause, EADDRINUSE,
+			return cause_fail(cause, EADDRINUSE,
 			    "%s: already exists", shown);
-		return privdir_fail(cause, error, "%s: bind: %s", shown,
+		return cause_fail(cause, error, "%s: bind: %s", shown,
 		    strerror(error));
 	}
 
 	if (listen(fd, PRIVDIR_BACKLOG) == -1) {
 		error = errno;
-		privdir_fail(cause, error, "%s: listen: %s", shown,
+		cause_fail(cause, error, "%s: listen: %s", shown,
 		    strerror(error));
 		goto fail;
 	}
@@ -408,22 +390,22 @@ privdir_listen(int dirfd, const char *name, const char *shown, int replace,
 	/* A default ACL on the directory would override the umask. */
 	if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == -1) {
 		error = errno;
-		privdir_fail(cause, error, "%s: %s", shown, strerror(error));
+		cause_fail(cause, error, "%s: %s", shown, strerror(error));
 		goto fail;
 	}
 	if (!S_ISSOCK(st.st_mode)) {
 		/* Not what we bound: leave it alone. */
 		close(fd);
-		return privdir_fail(cause, EEXIST, "%s: is a %s, not a socket",
+		return cause_fail(cause, EEXIST, "%s: is a %s, not a socket",
 		    shown, privdir_type(st.st_mode));
 	}
 	if (st.st_uid != geteuid()) {
-		privdir_fail(cause, EPERM, "%s: owned by uid %lu, not %lu", shown,
+		cause_fail(cause, EPERM, "%s: owned by uid %lu, not %lu", shown,
 		    (unsigned long)st.st_uid, (unsigned long)geteuid());
 		goto fail;
 	}
 	if ((st.st_mode & 07777) != 0600) {
-		privdir_fail(cause, EPERM, "%s: mode %04o, expected exactly 0600",
+		cause_fail(cause, EPERM, "%s: mode %04o, expected exactly 0600",
 		    shown, (unsigned)(st.st_mode & 07777));
 		goto fail;
 	}
@@ -446,7 +428,7 @@ privdir_append_file(int dirfd, const char *name, const char *shown,
 	int		fd, error, fl;
 
 	if (!privdir_name_ok(name))
-		return privdir_fail(cause, EINVAL,
+		return cause_fail(cause, EINVAL,
 		    "%s: not a single path component", shown);
 	/* O_NOCTTY: a daemon after setsid() would take a planted tty. */
 	fd = openat(dirfd, name, O_WRONLY|O_APPEND|O_CREAT|O_NOFOLLOW|
@@ -457,43 +439,43 @@ privdir_append_file(int dirfd, const char *name, const char *shown,
 		error = errno;
 		if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0) {
 			if (S_ISLNK(st.st_mode))
-				return privdir_fail(cause, ELOOP, "%s: is a "
+				return cause_fail(cause, ELOOP, "%s: is a "
 				    "symbolic link (refusing to follow it)",
 				    shown);
 			if (!S_ISREG(st.st_mode))
-				return privdir_fail(cause, EINVAL, "%s: is a %s, "
+				return cause_fail(cause, EINVAL, "%s: is a %s, "
 				    "not a regular file", shown,
 				    privdir_type(st.st_mode));
 		}
-		return privdir_fail(cause, error, "%s: %s", shown,
+		return cause_fail(cause, error, "%s: %s", shown,
 		    strerror(error));
 	}
 	if (fstat(fd, &st) == -1) {
 		error = errno;
 		close(fd);
-		return privdir_fail(cause, error, "%s: fstat: %s", shown,
+		return cause_fail(cause, error, "%s: fstat: %s", shown,
 		    strerror(error));
 	}
 	if (!S_ISREG(st.st_mode)) {
 		close(fd);
-		return privdir_fail(cause, EINVAL, "%s: is a %s, not a regular "
+		return cause_fail(cause, EINVAL, "%s: is a %s, not a regular "
 		    "file", shown, privdir_type(st.st_mode));
 	}
 	if (st.st_uid != geteuid()) {
 		close(fd);
-		return privdir_fail(cause, EPERM, "%s: owned by uid %lu, not %lu",
+		return cause_fail(cause, EPERM, "%s: owned by uid %lu, not %lu",
 		    shown, (unsigned long)st.st_uid, (unsigned long)geteuid());
 	}
 	if ((st.st_mode & (S_IWGRP|S_IWOTH)) != 0) {
 		close(fd);
-		return privdir_fail(cause, EPERM, "%s: mode %04o, writable by "
+		return cause_fail(cause, EPERM, "%s: mode %04o, writable by "
 		    "group or others", shown, (unsigned)(st.st_mode & 07777));
 	}
 	if ((fl = fcntl(fd, F_GETFL)) == -1 ||
 	    fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) == -1) {
 		error = errno;
 		close(fd);
-		return privdir_fail(cause, error, "%s: fcntl: %s", shown,
+		return cause_fail(cause, error, "%s: fcntl: %s", shown,
 		    strerror(error));
 	}
 	return fd;
@@ -540,15 +522,15 @@ privdir_remove_tree(int dirfd, const char *name, const char *shown, int depth,
 		if ((error == ELOOP || error == ENOTDIR) &&
 		    fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
 		    !S_ISDIR(st.st_mode))
-			return privdir_fail(cause, S_ISLNK(st.st_mode) ? ELOOP :
+			return cause_fail(cause, S_ISLNK(st.st_mode) ? ELOOP :
 			    ENOTDIR, "%s: is a %s, not a directory", shown,
 			    privdir_type(st.st_mode));
-		return privdir_fail(cause, error, "%s: %s", shown,
+		return cause_fail(cause, error, "%s: %s", shown,
 		    strerror(error));
 	}
 	if (depth > PRIVDIR_REMOVE_DEPTH) {
 		close(fd);
-		return privdir_fail(cause, ELOOP, "%s: nested more than %d "
+		return cause_fail(cause, ELOOP, "%s: nested more than %d "
 		    "levels deep (refusing to go on)", shown,
 		    PRIVDIR_REMOVE_DEPTH);
 	}
@@ -557,14 +539,14 @@ privdir_remove_tree(int dirfd, const char *name, const char *shown, int depth,
 	if ((dfd = fcntl(fd, F_DUPFD_CLOEXEC, 0)) == -1) {
 		error = errno;
 		close(fd);
-		return privdir_fail(cause, error, "%s: dup: %s", shown,
+		return cause_fail(cause, error, "%s: dup: %s", shown,
 		    strerror(error));
 	}
 	if ((dir = fdopendir(dfd)) == NULL) {
 		error = errno;
 		close(dfd);
 		close(fd);
-		return privdir_fail(cause, error, "%s: %s", shown,
+		return cause_fail(cause, error, "%s: %s", shown,
 		    strerror(error));
 	}
 	for (;;) {
@@ -572,7 +554,7 @@ privdir_remove_tree(int dirfd, const char *name, const char *shown, int depth,
 		if ((de = readdir(dir)) == NULL) {
 			if (errno != 0) {
 				error = errno;
-				privdir_fail(cause, error, "%s: readdir: %s",
+				cause_fail(cause, error, "%s: readdir: %s",
 				    shown, strerror(error));
 				goto fail;
 			}
@@ -588,7 +570,7 @@ privdir_remove_tree(int dirfd, const char *name, const char *shown, int depth,
 			if (errno == ENOENT)
 				continue;
 			error = errno;
-			privdir_fail(cause, error, "%s: %s", child,
+			cause_fail(cause, error, "%s: %s", child,
 			    strerror(error));
 			goto fail;
 		}
@@ -599,7 +581,7 @@ privdir_remove_tree(int dirfd, const char *name, const char *shown, int depth,
 		} else if (unlinkat(fd, de->d_name, 0) == -1 &&
 		    errno != ENOENT) {
 			error = errno;
-			privdir_fail(cause, error, "%s: unlink: %s", child,
+			cause_fail(cause, error, "%s: unlink: %s", child,
 			    strerror(error));
 			goto fail;
 		}
@@ -609,7 +591,7 @@ privdir_remove_tree(int dirfd, const char *name, const char *shown, int depth,
 
 	if (unlinkat(dirfd, name, AT_REMOVEDIR) == -1 && errno != ENOENT) {
 		error = errno;
-		return privdir_fail(cause, error, "%s: rmdir: %s", shown,
+		return cause_fail(cause, error, "%s: rmdir: %s", shown,
 		    strerror(error));
 	}
 	return 0;
@@ -629,7 +611,7 @@ privdir_remove(int dirfd, const char *name, char **cause)
 
 	privdir_fdpath(dirfd, name, shown, sizeof(shown));
 	if (!privdir_name_ok(name))
-		return privdir_fail(cause, EINVAL,
+		return cause_fail(cause, EINVAL,
 		    "%s: not a single path component", shown);
 	return privdir_remove_tree(dirfd, name, shown, 1, cause);
 }
