@@ -1037,30 +1037,13 @@ relay_accept_cb(struct evh *h, uint32_t events)
 {
 	struct session *se = CONTAINER_OF(h, struct session, listen_ev);
 	struct ucred cred;
-	socklen_t len;
 	struct relay *r;
+	char what[16 + IDS_LEN];
 	int cfd, afd;
 
 	(void)events;
-	for (;;) {
-		cfd = accept4(se->listen_fd, NULL, NULL, SOCK_NONBLOCK |
-		    SOCK_CLOEXEC);
-		if (cfd == -1) {
-			if (errno == EINTR || errno == ECONNABORTED)
-				continue;
-			if (server_fd_error(errno) &&
-			    server_fd_shortage(errno) == 0)
-				continue;
-			break;
-		}
-		len = sizeof(cred);
-		if (getsockopt(cfd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == -1 ||
-		    cred.uid != geteuid()) {
-			log_warn("session %s: refused a client of uid %ld",
-			    se->id, (long)cred.uid);
-			close(cfd);
-			continue;
-		}
+	snprintf(what, sizeof(what), "session %s", se->id);
+	while ((cfd = server_accept_own(se->listen_fd, what, &cred)) != -1) {
 		/* Full: the quietest client makes room; if the agent works for
 		 * every one of them, the new one is refused. */
 		if (se->nrelays >= MAX_RELAYS && relay_evict(se) == -1) {

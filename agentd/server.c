@@ -635,36 +635,45 @@ ctl_conn_cb(struct evh *h, uint32_t events)
 	ctl_dispatch(c);
 }
 
-static void
-ctl_accept_cb(struct evh *h, uint32_t events)
+int
+server_accept_own(int lfd, const char *what, struct ucred *cred)
 {
-	struct ucred cred;
 	socklen_t len;
-	struct ctlconn *c;
 	int fd;
 
-	(void)h;
-	(void)events;
 	for (;;) {
-		fd = accept4(server->ctlfd, NULL, NULL, SOCK_NONBLOCK |
-		    SOCK_CLOEXEC);
+		fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd == -1) {
 			if (errno == EINTR || errno == ECONNABORTED)
 				continue;
 			if (server_fd_error(errno) &&
 			    server_fd_shortage(errno) == 0)
 				continue;
-			break;
+			return -1;
 		}
-		len = sizeof(cred);
-		if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == -1 ||
-		    cred.uid != geteuid()) {
-			/* The socket is 0600 in a 0700 dir; this is defence in depth. */
-			log_warn("control: refused a peer of uid %ld",
-			    (long)cred.uid);
-			close(fd);
-			continue;
-		}
+		len = sizeof(*cred);
+		if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, cred, &len) == 0 &&
+		    cred->uid == geteuid())
+			return fd;
+		log_warn("%s: refused a peer of uid %ld", what,
+		    (long)cred->uid);
+		close(fd);
+	}
+}
+
+static void
+ctl_accept_cb(struct evh *h, uint32_t events)
+{
+	struct ucred cred;
+	struct ctlconn *c;
+	int fd;
+
+	(void)h;
+	(void)events;
+	/* The socket is 0600 in a 0700 dir; the uid check is defence in
+	 * depth. */
+	while ((fd = server_accept_own(server->ctlfd, "control",
+	    &cred)) != -1) {
 		/* Full: the oldest connection that has not sent its request (or
 		 * taken its reply) makes room, so a new client is always heard;
 		 * when every one waits for a session, the new one is refused. */

@@ -275,6 +275,17 @@ uint64_t now_boot_ns(void);
  * of a sanitizer). Returns as fork(2).
  */
 pid_t	 server_fork(void);
+/*
+ * Accepts the next connection on the unix listener lfd from a peer of our
+ * own uid (SO_PEERCRED); a peer of another uid is closed, with a warning
+ * naming what ("control", "session ID"); *cred gets the peer's pid, uid
+ * and gid. Retries through EINTR,
+ * ECONNABORTED and a descriptor shortage server_fd_shortage relieves.
+ * Returns a non-blocking, close-on-exec fd, or -1 when nothing more can be
+ * taken now (errno as accept4 left it).
+ */
+struct ucred;
+int	 server_accept_own(int lfd, const char *what, struct ucred *cred);
 /* Runs every deadline that is due and arms the timer at the nearest. */
 void	 server_rearm_timer(void);
 /* Makes sure the timer fires no later than when (CLOCK_BOOTTIME ns); a
